@@ -1,0 +1,270 @@
+import type { ServerResponse } from 'node:http';
+import { answerText, drawAnswer } from './answer-text.ts';
+import type { ChatRequest } from './chat-request.ts';
+import { type AnswerFault, type MidStreamFault, planFaults } from './fault-plan.ts';
+import { sendJson } from './http-util.ts';
+import {
+  ChunkWriter,
+  completionId,
+  completionObject,
+  DONE_EVENT,
+  errorEvent,
+  rateLimitBody,
+  rateLimitHeaders,
+  serverErrorBody,
+} from './openai-wire.ts';
+import type { ProviderState } from './provider-state.ts';
+import { createRandom, mixSeed, sample } from './random.ts';
+
+/** Keeps the draws of text and timing apart from the draws of fault fractions. */
+const ANSWER_PURPOSE = 0xa5;
+
+/** What the answer of one call will be, drawn before anything is sent. */
+interface AnswerPlan {
+  tokens: Uint16Array;
+  finishReason: 'stop' | 'length';
+  /** Planned send time of each token, performance.now() milliseconds. */
+  dueMs: Float64Array;
+}
+
+/**
+ * Answers one valid chat completion call as the mock model, faults applied.
+ *
+ * 1. Draw the faults for the call, then its answer: length (capped by max_tokens), text,
+ *    first-token delay and the gaps between tokens, all from the call's seeded stream.
+ * 2. Wait out added latency; a fault that replaces the answer (hang, 429, 5xx, reset) acts.
+ * 3. Streaming: headers and the role chunk at once, each token at its planned time on the
+ *    shared scheduler, then finish, usage (when asked) and [DONE]. Non-streaming: the whole
+ *    object when the last token would have been generated.
+ * 4. A mid-stream fault acts when its token count is reached (or instead of the finish).
+ * The call counts as aborted when the caller closes before the provider ended it.
+ */
+export function serveMockCompletion(
+  state: ProviderState,
+  res: ServerResponse,
+  request: ChatRequest,
+  arrivalMs: number,
+  headers: Record<string, string>,
+): void {
+  const { options, counters, scheduler } = state;
+  const callIndex = state.nextCallIndex++;
+  const plan = planFaults(state.faults, {
+    seed: options.seed,
+    callIndex,
+    stream: request.stream,
+    model: request.model,
+  });
+  for (const kind of plan.applied) counters.fault(kind);
+  const answer = planAnswer(state, request, callIndex, arrivalMs, plan);
+  counters.tokens(request.promptTokens, 0);
+
+  let ended = false;
+  let sent = 0;
+  const end = (): void => {
+    ended = true;
+    state.live.delete(res);
+  };
+  const kill = (how: 'reset' | 'close'): void => {
+    end();
+    const socket = res.socket;
+    if (how === 'reset' && socket && !socket.destroyed) socket.resetAndDestroy();
+    else res.destroy();
+  };
+  state.live.set(res, () => kill('close'));
+  if (request.stream) counters.streamOpened();
+  res.on('close', () => {
+    if (!ended) {
+      counters.aborted();
+      end();
+    }
+    if (request.stream) counters.streamClosed();
+  });
+
+  const answerWith = (fault: AnswerFault): void => {
+    switch (fault.kind) {
+      case 'hang':
+        return;
+      case 'hang-then-close':
+        scheduler.at(performance.now() + fault.afterMs, () => {
+          if (!ended) kill('close');
+        });
+        return;
+      case 'reset':
+        kill('reset');
+        return;
+      case 'rate-limit': {
+        const retryHeaders = {
+          'retry-after': String(Math.ceil(fault.retryAfterS)),
+          'retry-after-ms': String(Math.round(fault.retryAfterS * 1000)),
+        };
+        counters.status(429);
+        end();
+        sendJson(
+          res,
+          429,
+          rateLimitBody(request.model, fault.limit, fault.retryAfterS, {
+            limit: fault.limit === 'requests' ? 10_000 : 30_000_000,
+            requested: fault.limit === 'requests' ? 1 : request.promptTokens,
+          }),
+          { ...headers, ...rateLimitHeaders(fault.limit, fault.retryAfterS, 0), ...retryHeaders },
+        );
+        return;
+      }
+      case 'server-error':
+        counters.status(fault.status);
+        end();
+        sendJson(res, fault.status, serverErrorBody(fault.status), headers);
+        return;
+    }
+  };
+
+  const okHeaders = (contentType: string): Record<string, string> => ({
+    ...headers,
+    ...rateLimitHeaders(undefined, 0, request.promptTokens),
+    'openai-processing-ms': String(Math.round(performance.now() - arrivalMs)),
+    'content-type': contentType,
+  });
+
+  const midStreamAt = plan.midStream
+    ? Math.min(plan.midStream.afterTokens, answer.tokens.length)
+    : Number.POSITIVE_INFINITY;
+
+  const startStream = (): void => {
+    const writer = new ChunkWriter({
+      id: completionId(options.seed, callIndex),
+      created: Math.floor(Date.now() / 1000),
+      model: request.model,
+      includeUsage: request.includeUsage,
+      includeObfuscation: request.includeObfuscation,
+    });
+    counters.status(200);
+    res.writeHead(200, {
+      ...okHeaders('text/event-stream; charset=utf-8'),
+      'cache-control': 'no-cache',
+    });
+    res.write(writer.role());
+
+    const step = (): void => {
+      if (ended) return;
+      if (sent === midStreamAt && plan.midStream) {
+        breakStream(plan.midStream, writer);
+        return;
+      }
+      res.write(writer.token(answer.tokens[sent] as number));
+      sent++;
+      counters.tokens(0, 1);
+      if (sent < answer.tokens.length || midStreamAt === sent) {
+        scheduler.at(answer.dueMs[sent] ?? performance.now(), step);
+        return;
+      }
+      const usage = request.includeUsage ? writer.usage(request.promptTokens, sent) : '';
+      end();
+      res.end(`${writer.finish(answer.finishReason)}${usage}${DONE_EVENT}`);
+    };
+    scheduler.at(answer.dueMs[0] as number, step);
+  };
+
+  const breakStream = (fault: MidStreamFault, _writer: ChunkWriter): void => {
+    switch (fault.kind) {
+      case 'error-event':
+        end();
+        res.end(errorEvent());
+        return;
+      case 'stall':
+        return;
+      case 'reset':
+        kill('reset');
+        return;
+      case 'truncate':
+        end();
+        res.end();
+        return;
+    }
+  };
+
+  const sendWhole = (): void => {
+    if (ended) return;
+    const produced = Math.min(midStreamAt, answer.tokens.length);
+    const body = JSON.stringify(
+      completionObject({
+        id: completionId(options.seed, callIndex),
+        created: Math.floor(Date.now() / 1000),
+        model: request.model,
+        content: answerText(answer.tokens),
+        finishReason: answer.finishReason,
+        promptTokens: request.promptTokens,
+        completionTokens: answer.tokens.length,
+      }),
+    );
+    counters.tokens(0, produced);
+    switch (plan.midStream?.kind) {
+      case undefined:
+        break;
+      case 'error-event':
+        counters.status(500);
+        end();
+        sendJson(res, 500, serverErrorBody(500), headers);
+        return;
+      case 'reset':
+        kill('reset');
+        return;
+      case 'stall':
+        counters.status(200);
+        res.writeHead(200, {
+          ...okHeaders('application/json'),
+          'content-length': Buffer.byteLength(body),
+        });
+        res.flushHeaders();
+        return;
+      case 'truncate': {
+        // The length promises the whole object; the connection closes after half of it.
+        counters.status(200);
+        res.writeHead(200, {
+          ...okHeaders('application/json'),
+          'content-length': Buffer.byteLength(body),
+        });
+        end();
+        res.write(body.slice(0, Math.floor(body.length / 2)), () => res.socket?.end());
+        return;
+      }
+    }
+    counters.status(200);
+    end();
+    sendJson(res, 200, JSON.parse(body), okHeaders('application/json'));
+  };
+
+  const begin = (): void => {
+    if (ended) return;
+    if (plan.answer) answerWith(plan.answer);
+    else if (request.stream) startStream();
+    else scheduler.at(answer.dueMs[answer.dueMs.length - 1] as number, sendWhole);
+  };
+  if (plan.delayMs > 0) scheduler.at(arrivalMs + plan.delayMs, begin);
+  else begin();
+}
+
+function planAnswer(
+  state: ProviderState,
+  request: ChatRequest,
+  callIndex: number,
+  arrivalMs: number,
+  plan: ReturnType<typeof planFaults>,
+): AnswerPlan {
+  const { options } = state;
+  const random = createRandom(mixSeed(options.seed, callIndex, ANSWER_PURPOSE));
+
+  const drawn = Math.max(1, Math.round(sample(options.completionTokens, random)));
+  const length = request.maxTokens === undefined ? drawn : Math.min(drawn, request.maxTokens);
+  const tokens = drawAnswer(length, random);
+
+  const ttftMs = plan.firstTokenMs ?? sample(options.ttftMs, random);
+  const gapMs = 1000 / (plan.tokensPerSec ?? options.tokensPerSec);
+  const dueMs = new Float64Array(length);
+  let at = arrivalMs + plan.delayMs + ttftMs;
+  for (let i = 0; i < length; i++) {
+    if (i > 0) at += Math.max(0, gapMs + (random() * 2 - 1) * options.tokenJitterMs);
+    dueMs[i] = at;
+  }
+
+  return { tokens, finishReason: length < drawn ? 'length' : 'stop', dueMs };
+}
