@@ -1,0 +1,401 @@
+import { Faker, base, en } from '@faker-js/faker';
+import type { MetricStore, TrendLeaf } from '../metrics/metric-store.ts';
+import { statusClass, type Tags, tagKey } from '../metrics/tags.ts';
+import type { TimeSeries } from '../metrics/time-series.ts';
+import type {
+  Flow,
+  Identity,
+  RequestContext,
+  RequestSpecInput,
+  ResponseView,
+} from '../scenario/schema.ts';
+import { createChatStreamReader } from '../stream/chat-stream-reader.ts';
+import { deriveSeed, SeededRandom } from '../util/random.ts';
+import { evaluateCheck } from './check.ts';
+import type { Clock } from './clock.ts';
+import type { GeneratorMonitor } from './generator-monitor.ts';
+import { HttpExchange, type PreparedRequest } from './http-exchange.ts';
+import { createIdentityClients, type IdentityClient } from './identity-pool.ts';
+import { failureKey, formatFailure, type RequestFailure } from './request-failure.ts';
+
+/** Tags that mark what was going on when a request was sent (a fault phase, say). */
+export interface Phase {
+  key: string;
+  tags: Tags;
+}
+
+export interface FlowRuntimeContext {
+  origin: string;
+  seed: number;
+  clock: Clock;
+  store: MetricStore;
+  series: TimeSeries;
+  monitor: GeneratorMonitor;
+  /** Microsecond timestamp of the run's t = 0. */
+  t0Us: number;
+  phase(): Phase;
+  failures: FailureTally;
+}
+
+/** Failures counted by kind, with the first few messages of each. */
+export class FailureTally {
+  readonly byKind = new Map<string, { count: number; message: string; flows: Set<string> }>();
+
+  add(flow: string, failure: RequestFailure): void {
+    const key = failureKey(failure);
+    let entry = this.byKind.get(key);
+    if (entry === undefined) {
+      entry = { count: 0, message: formatFailure(failure), flows: new Set() };
+      this.byKind.set(key, entry);
+    }
+    entry.count++;
+    entry.flows.add(flow);
+  }
+
+  get total(): number {
+    let sum = 0;
+    for (const entry of this.byKind.values()) sum += entry.count;
+    return sum;
+  }
+}
+
+interface Leaves {
+  tags: Tags;
+  latency: TrendLeaf;
+  duration: TrendLeaf;
+  waiting: TrendLeaf;
+}
+
+const SCRIPT_ERROR = 'script';
+
+/**
+ * One flow while it runs: its identities and pools, how it builds each request, and how it
+ * turns each finished exchange into samples. The load loops (open and closed) decide when to
+ * call `send`; everything about what is sent and what is measured lives here.
+ */
+export class FlowRuntime {
+  readonly flow: Flow;
+  readonly clients: IdentityClient[];
+  /** In-flight cap: open-model sends past it are dropped, never delayed. */
+  readonly cap: number;
+  inFlight = 0;
+  sent = 0;
+  readonly checks = new Map<string, { passes: number; fails: number }>();
+  readonly #ctx: FlowRuntimeContext;
+  readonly #static: PreparedRequest | undefined;
+  readonly #leaves = new Map<string, Leaves>();
+  readonly #baseTags: Tags;
+  readonly #faker = new Faker({ locale: [en, base] });
+  readonly #active = new Set<HttpExchange>();
+  readonly #waiters = new Map<number, () => void>();
+  readonly #sessions = new Map<number, Record<string, unknown>>();
+
+  constructor(flow: Flow, ctx: FlowRuntimeContext) {
+    this.flow = flow;
+    this.#ctx = ctx;
+    this.cap = inFlightCap(flow);
+    const perIdentity = flow.connections ?? Math.max(1, Math.ceil(this.cap / flow.identities.count));
+    this.clients = createIdentityClients(flow, ctx.origin, perIdentity);
+    this.#baseTags = { ...flow.tags, flow: flow.name };
+    this.#static = typeof flow.request === 'function' ? undefined : prepare(flow.request, {});
+    for (const name of Object.keys(flow.checks)) this.checks.set(name, { passes: 0, fails: 0 });
+  }
+
+  get active(): ReadonlySet<HttpExchange> {
+    return this.#active;
+  }
+
+  /**
+   * Builds and dispatches request `iteration`, due at `intendedUs`, from virtual user `vu`.
+   * Returns false when the request builder threw (counted as a script failure, not sent).
+   */
+  send(iteration: number, intendedUs: number, vu: number, client: IdentityClient): boolean {
+    let request: PreparedRequest;
+    try {
+      request = this.#static ?? this.#build(iteration, vu, client.identity);
+    } catch (error) {
+      this.#ctx.failures.add(this.flow.name, {
+        kind: 'other',
+        code: `${SCRIPT_ERROR}: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return false;
+    }
+
+    const stream = this.flow.stream;
+    const phase = this.#ctx.phase();
+    const exchange = new HttpExchange(request, intendedUs, iteration, vu, {
+      clock: this.#ctx.clock,
+      maxBodyBytes: this.flow.maxBodyBytes,
+      keepBody: this.checks.size > 0 || this.flow.onResponse !== undefined,
+      requestTimeoutMs: this.flow.timeouts.request,
+      idleTimeoutMs: stream?.idleTimeout ?? 0,
+      stream:
+        stream === undefined
+          ? undefined
+          : createChatStreamReader(stream.format, {
+              captureTextBytes: stream.captureTextBytes,
+              onGap: (gapUs) => this.#recordGap(gapUs, request, phase),
+            }),
+      onDone: (done) => this.#onDone(done, client, phase),
+    });
+    this.#active.add(exchange);
+    this.inFlight++;
+    this.sent++;
+    this.#ctx.series.countSent();
+    client.pool.dispatch(
+      {
+        origin: this.#ctx.origin,
+        method: request.method,
+        path: request.path,
+        headers:
+          Object.keys(client.identity.headers).length === 0
+            ? request.headers
+            : { ...client.identity.headers, ...request.headers },
+        body: request.body,
+        blocking: false,
+        idempotent: request.idempotent,
+      },
+      exchange,
+    );
+    return true;
+  }
+
+  /** Resolves when virtual user `vu`'s request ends. */
+  waitFor(vu: number): Promise<void> {
+    return new Promise((resolve) => this.#waiters.set(vu, resolve));
+  }
+
+  /** The identity a request goes out from: round-robin over the pool. */
+  clientFor(n: number): IdentityClient {
+    return this.clients[n % this.clients.length] as IdentityClient;
+  }
+
+  /** Ends every exchange still in flight as aborted (the run is stopping). */
+  abortAll(): void {
+    for (const exchange of [...this.#active]) exchange.abort();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((client) => client.pool.destroy().catch(() => undefined)));
+  }
+
+  #build(iteration: number, vu: number, identity: Identity): PreparedRequest {
+    const builder = this.flow.request as (ctx: RequestContext) => RequestSpecInput;
+    const seed = deriveSeed(this.#ctx.seed, this.flow.name, iteration);
+    const faker = this.#faker;
+    let seeded = false;
+    let random: SeededRandom | undefined;
+    const sessionKey = this.flow.load.executor.endsWith('-vus') ? vu : -1 - identity.index;
+    let session = this.#sessions.get(sessionKey);
+    if (session === undefined) {
+      session = sessionKey >= 0 ? {} : identity.state;
+      this.#sessions.set(sessionKey, session);
+    }
+    const ctx: RequestContext = {
+      flow: this.flow.name,
+      iteration,
+      vu,
+      identity,
+      session,
+      scenarioSeed: this.#ctx.seed,
+      get faker() {
+        if (!seeded) {
+          faker.seed(seed);
+          seeded = true;
+        }
+        return faker;
+      },
+      random() {
+        random ??= new SeededRandom(deriveSeed(seed, 'random'));
+        return random.next();
+      },
+    };
+    return prepare(builder(ctx), ctx);
+  }
+
+  #leavesFor(status: number, request: PreparedRequest, phase: Phase): Leaves {
+    const extraKey = request.tags === EMPTY ? '' : tagKey(request.tags);
+    const key = `${status}|${request.name}|${phase.key}|${extraKey}`;
+    let leaves = this.#leaves.get(key);
+    if (leaves === undefined) {
+      const tags: Tags = {
+        ...this.#baseTags,
+        ...request.tags,
+        ...phase.tags,
+        name: request.name,
+        status: String(status),
+        status_class: statusClass(status),
+      };
+      const store = this.#ctx.store;
+      leaves = {
+        tags,
+        latency: store.trendLeaf('latency', tags),
+        duration: store.trendLeaf('http_req_duration', tags),
+        waiting: store.trendLeaf('http_req_waiting', tags),
+      };
+      this.#leaves.set(key, leaves);
+    }
+    return leaves;
+  }
+
+  #recordGap(gapUs: number, request: PreparedRequest, phase: Phase): void {
+    const tags = { ...this.#baseTags, ...request.tags, ...phase.tags, name: request.name };
+    const store = this.#ctx.store;
+    store.record(store.trendLeaf('chat_itl', tags), gapUs);
+  }
+
+  #onDone(exchange: HttpExchange, client: IdentityClient, phase: Phase): void {
+    this.#active.delete(exchange);
+    this.inFlight--;
+    const store = this.#ctx.store;
+    const request = exchange.request;
+
+    let failure = exchange.failure;
+    const stream = exchange.streamResult;
+    if (failure === undefined && stream?.failure !== undefined && exchange.status < 400) {
+      failure = { kind: 'stream', reason: stream.failure.kind };
+    }
+
+    const leaves = this.#leavesFor(failure && exchange.status === 0 ? 0 : exchange.status, request, phase);
+    const tags = leaves.tags;
+    const latencyUs = exchange.endUs - exchange.intendedUs;
+    const durationUs = exchange.endUs - exchange.startUs;
+    store.record(leaves.latency, latencyUs);
+    store.record(leaves.duration, durationUs);
+    if (exchange.headersUs > 0) store.record(leaves.waiting, exchange.headersUs - exchange.startUs);
+
+    const expected = failure === undefined && statusExpected(exchange.status, this.flow);
+    store.addCounter('http_reqs', tags);
+    store.addRate('http_req_failed', tags, !expected);
+    store.addRate('ratelimited', tags, exchange.status === 429);
+    if (failure !== undefined) this.#ctx.failures.add(this.flow.name, failure);
+
+    let ttftUs: number | undefined;
+    if (stream !== undefined && exchange.status > 0) {
+      store.addRate('chat_stream_failed', tags, stream.failure !== undefined || failure !== undefined);
+      if (stream.firstContentUs !== undefined) {
+        ttftUs = stream.firstContentUs - exchange.intendedUs;
+        store.record(store.trendLeaf('chat_ttft', tags), ttftUs);
+        store.record(store.trendLeaf('chat_ttft_send', tags), stream.firstContentUs - exchange.startUs);
+        store.record(store.trendLeaf('chat_duration', tags), exchange.endUs - exchange.startUs);
+        store.record(store.trendLeaf('chat_tokens', tags), stream.outputTokens);
+        const genUs = stream.endUs - stream.firstContentUs;
+        if (stream.outputTokens > 1 && genUs > 0) {
+          const perSec = ((stream.outputTokens - 1) / genUs) * 1e6;
+          store.record(store.trendLeaf('chat_tokens_per_sec', tags), perSec * 1_000);
+        }
+      }
+    }
+
+    this.#ctx.series.recordResponse(
+      this.flow.name,
+      tags.status_class as string,
+      latencyUs,
+      durationUs,
+      ttftUs,
+      { ratelimited: exchange.status === 429, fallback: false, failed: !expected },
+    );
+
+    if (this.checks.size > 0 || this.flow.onResponse !== undefined) {
+      this.#afterResponse(exchange, client, durationUs);
+    }
+    this.#waiters.get(exchange.slot)?.();
+    this.#waiters.delete(exchange.slot);
+  }
+
+  #afterResponse(exchange: HttpExchange, client: IdentityClient, durationUs: number): void {
+    const body = exchange.bodyText();
+    let parsed: { value: unknown } | undefined;
+    const view: ResponseView = {
+      status: exchange.status,
+      headers: exchange.headers,
+      body,
+      durationMs: durationUs / 1_000,
+      text: exchange.streamResult?.text,
+      json() {
+        parsed ??= { value: JSON.parse(body) };
+        return parsed.value;
+      },
+    };
+    for (const [name, check] of Object.entries(this.flow.checks)) {
+      const ok = evaluateCheck(check, view);
+      const tally = this.checks.get(name) as { passes: number; fails: number };
+      if (ok) tally.passes++;
+      else tally.fails++;
+      this.#ctx.store.addRate('checks', { ...this.#baseTags, check: name }, ok);
+    }
+    const hook = this.flow.onResponse;
+    if (hook === undefined) return;
+    try {
+      const session = this.#sessions.get(exchange.slot) ?? client.identity.state;
+      hook(
+        {
+          flow: this.flow.name,
+          iteration: exchange.iteration,
+          vu: exchange.slot,
+          identity: client.identity,
+          session,
+          scenarioSeed: this.#ctx.seed,
+          faker: this.#faker,
+          random: Math.random,
+        },
+        view,
+      );
+    } catch (error) {
+      this.#ctx.failures.add(this.flow.name, {
+        kind: 'other',
+        code: `${SCRIPT_ERROR}: onResponse threw: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  }
+}
+
+const EMPTY: Tags = Object.freeze({});
+
+/** Turns what a scenario gives (object or builder result) into a request undici can send. */
+function prepare(spec: RequestSpecInput, _ctx: unknown): PreparedRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = value;
+  let body: string | Uint8Array | null = spec.body ?? null;
+  if (spec.json !== undefined) {
+    body = JSON.stringify(spec.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const method = spec.method ?? (body === null ? 'GET' : 'POST');
+  const path = spec.path ?? '/';
+  if (!path.startsWith('/')) throw new TypeError(`request path must start with /, got ${path}`);
+  return {
+    method,
+    path,
+    headers,
+    body,
+    name: spec.name ?? path.split('?')[0] ?? path,
+    tags: spec.tags && Object.keys(spec.tags).length > 0 ? spec.tags : EMPTY,
+    idempotent: method === 'GET' || method === 'HEAD',
+  };
+}
+
+/** k6's preAllocatedVUs/maxVUs become the in-flight cap; closed models cap at their VUs. */
+export function inFlightCap(flow: Flow): number {
+  const load = flow.load;
+  switch (load.executor) {
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      return load.maxVUs ?? load.preAllocatedVUs ?? 100;
+    case 'burst':
+      return load.maxVUs ?? load.count;
+    case 'constant-vus':
+      return load.vus;
+    case 'ramping-vus':
+      return Math.max(load.startVUs, ...load.stages.map((stage) => stage.target), 1);
+  }
+}
+
+function statusExpected(status: number, flow: Flow): boolean {
+  for (const range of flow.expectedStatuses) {
+    if (typeof range === 'number' ? status === range : status >= range.min && status <= range.max) {
+      return true;
+    }
+  }
+  return false;
+}

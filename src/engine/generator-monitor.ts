@@ -1,0 +1,142 @@
+import { type IntervalHistogram as LoopDelay, monitorEventLoopDelay } from 'node:perf_hooks';
+import { ValueHistogram } from '../metrics/histogram.ts';
+import type { GeneratorSecond } from '../metrics/time-series.ts';
+
+/** Limits past which the generator's own figures are not to be trusted. */
+export const SATURATION_LIMITS = {
+  /** p99 of the lag between an open-model request's intended and actual dispatch. */
+  sendLagP99Ms: 10,
+  /** p99 of the event loop's delay: callbacks (responses, timers) ran this late. */
+  loopDelayP99Ms: 50,
+  /** Share of one core the process used, over the run. */
+  cpuPercent: 95,
+  /** Achieved sends as a share of the planned ones (drops at the in-flight cap excluded). */
+  achievedShare: 0.95,
+} as const;
+
+export interface GeneratorHealth {
+  plannedRatePerSec: number;
+  achievedRatePerSec: number;
+  planned: number;
+  sent: number;
+  late: number;
+  dropped: number;
+  sendLagMs: { p50: number; p99: number; max: number };
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  cpuPercent: number;
+  saturated: boolean;
+  reasons: string[];
+}
+
+/** A send later than this after its intended time counts as late. */
+const LATE_US = 1_000;
+
+/**
+ * Watches the generator itself: the lag of each open-model send behind its schedule, the
+ * event loop's delay and the process's CPU. A load generator that cannot keep its own schedule
+ * reports figures that describe itself, not the target; this says when that happened and why.
+ */
+export class GeneratorMonitor {
+  readonly #sendLag = new ValueHistogram();
+  readonly #secondLag = new ValueHistogram();
+  readonly #loop: LoopDelay = monitorEventLoopDelay({ resolution: 10 });
+  #cpuAt = process.cpuUsage();
+  #cpuWallAt = performance.now();
+  readonly #cpuStart = process.cpuUsage();
+  readonly #wallStart = performance.now();
+  #late = 0;
+  #loopP99MaxMs = 0;
+
+  start(): void {
+    this.#loop.enable();
+  }
+
+  /** Records one open-model send's lag behind its intended time. */
+  recordSendLag(lagUs: number): void {
+    const lag = lagUs < 0 ? 0 : lagUs;
+    this.#sendLag.record(lag);
+    this.#secondLag.record(lag);
+    if (lag > LATE_US) this.#late++;
+  }
+
+  /** This second's figures, for the time series; resets the per-second ones. */
+  second(inFlight: number): GeneratorSecond {
+    const now = performance.now();
+    const cpu = process.cpuUsage(this.#cpuAt);
+    const wallMs = now - this.#cpuWallAt;
+    this.#cpuAt = process.cpuUsage();
+    this.#cpuWallAt = now;
+    const loopP99Ms = this.#loop.count > 0 ? this.#loop.percentile(99) / 1e6 : 0;
+    this.#loopP99MaxMs = Math.max(this.#loopP99MaxMs, loopP99Ms);
+    const out: GeneratorSecond = {
+      sendLagP99Ms: this.#secondLag.count > 0 ? this.#secondLag.percentile(99) / 1_000 : 0,
+      sendLagMaxMs: this.#secondLag.count > 0 ? this.#secondLag.max / 1_000 : 0,
+      loopDelayP99Ms: loopP99Ms,
+      cpuPercent: wallMs > 0 ? ((cpu.user + cpu.system) / 1_000 / wallMs) * 100 : 0,
+      inFlight,
+    };
+    this.#secondLag.reset();
+    return out;
+  }
+
+  /** The run's verdict on the generator. */
+  health(planned: number, sent: number, dropped: number, durationMs: number): GeneratorHealth {
+    const cpu = process.cpuUsage(this.#cpuStart);
+    const wallMs = performance.now() - this.#wallStart;
+    const cpuPercent = wallMs > 0 ? ((cpu.user + cpu.system) / 1_000 / wallMs) * 100 : 0;
+    const lag = {
+      p50: this.#sendLag.count > 0 ? this.#sendLag.percentile(50) / 1_000 : 0,
+      p99: this.#sendLag.count > 0 ? this.#sendLag.percentile(99) / 1_000 : 0,
+      max: this.#sendLag.count > 0 ? this.#sendLag.max / 1_000 : 0,
+    };
+    const loop = {
+      p50: this.#loop.count > 0 ? this.#loop.percentile(50) / 1e6 : 0,
+      p99: this.#loop.count > 0 ? this.#loop.percentile(99) / 1e6 : 0,
+      max: this.#loop.count > 0 ? this.#loop.max / 1e6 : 0,
+    };
+
+    const reasons: string[] = [];
+    if (lag.p99 > SATURATION_LIMITS.sendLagP99Ms) {
+      reasons.push(
+        `send lag p99 ${lag.p99.toFixed(1)} ms is over ${SATURATION_LIMITS.sendLagP99Ms} ms: the generator fell behind its schedule`,
+      );
+    }
+    if (loop.p99 > SATURATION_LIMITS.loopDelayP99Ms) {
+      reasons.push(
+        `event-loop delay p99 ${loop.p99.toFixed(1)} ms is over ${SATURATION_LIMITS.loopDelayP99Ms} ms: responses were timed late`,
+      );
+    }
+    if (cpuPercent > SATURATION_LIMITS.cpuPercent && durationMs >= 1_000) {
+      reasons.push(
+        `generator CPU ${cpuPercent.toFixed(0)}% of a core: it was the bottleneck (use --workers or fewer flows)`,
+      );
+    }
+    const expected = planned - dropped;
+    if (expected > 0 && sent / expected < SATURATION_LIMITS.achievedShare) {
+      reasons.push(
+        `sent ${sent} of ${expected} planned requests (${((sent / expected) * 100).toFixed(1)}%): the generator could not keep the rate`,
+      );
+    }
+
+    const seconds = durationMs / 1_000;
+    return {
+      plannedRatePerSec: seconds > 0 ? planned / seconds : 0,
+      achievedRatePerSec: seconds > 0 ? sent / seconds : 0,
+      planned,
+      sent,
+      late: this.#late,
+      dropped,
+      sendLagMs: lag,
+      eventLoopDelayMs: loop,
+      cpuPercent,
+      saturated: reasons.length > 0,
+      reasons,
+    };
+  }
+
+  destroy(): void {
+    this.#loop.disable();
+    this.#sendLag.destroy();
+    this.#secondLag.destroy();
+  }
+}

@@ -1,0 +1,162 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { ChatStreamReader, ChatStreamResult } from '../stream/chat-stream-reader.ts';
+import type { Clock } from './clock.ts';
+import { classifyError, type RequestFailure } from './request-failure.ts';
+
+/** A request ready for undici: built once, sent as is. */
+export interface PreparedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | Uint8Array | null;
+  /** The `name` tag (k6's): the path unless the request names itself. */
+  name: string;
+  tags: Readonly<Record<string, string>>;
+  idempotent: boolean;
+}
+
+export interface ExchangeOptions {
+  clock: Clock;
+  maxBodyBytes: number;
+  /** Whether to keep the body for checks and hooks; otherwise it is counted and dropped. */
+  keepBody: boolean;
+  requestTimeoutMs: number;
+  /** A chat stream's idle timeout, reported in a stall record. */
+  idleTimeoutMs: number;
+  stream: ChatStreamReader | undefined;
+  onDone(exchange: HttpExchange): void;
+}
+
+const TIMED_OUT = Object.assign(new Error('request timed out'), { code: 'LP_REQUEST_TIMEOUT' });
+const STOPPED = Object.assign(new Error('run stopped'), { code: 'LP_ABORTED' });
+
+/**
+ * One request in flight, as an undici dispatch handler. It timestamps each phase with the
+ * injected clock and ends exactly once, with a response or a failure record:
+ * - `intendedUs`: when the schedule meant to send it (latency is measured from here);
+ * - `dispatchUs`: when the engine handed it to undici (send lag = dispatch − intended);
+ * - `startUs`: when undici wrote it to a connected socket (http_req_duration starts here);
+ * - `headersUs`, `endUs`: response headers and the end of the body (or the failure).
+ */
+export class HttpExchange implements Dispatcher.DispatchHandler {
+  readonly request: PreparedRequest;
+  readonly intendedUs: number;
+  readonly dispatchUs: number;
+  readonly iteration: number;
+  startUs = 0;
+  headersUs = 0;
+  endUs = 0;
+  status = 0;
+  headers: IncomingHttpHeaders = {};
+  failure: RequestFailure | undefined;
+  streamResult: ChatStreamResult | undefined;
+  bodyBytes = 0;
+  /** Extra data the flow attaches (identity, vu), read back when the exchange ends. */
+  slot: number;
+  #chunks: Buffer[] | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #done = false;
+  readonly #options: ExchangeOptions;
+
+  constructor(
+    request: PreparedRequest,
+    intendedUs: number,
+    iteration: number,
+    slot: number,
+    options: ExchangeOptions,
+  ) {
+    this.request = request;
+    this.intendedUs = intendedUs;
+    this.iteration = iteration;
+    this.slot = slot;
+    this.#options = options;
+    this.dispatchUs = options.clock.nowUs();
+    this.#chunks = options.keepBody ? [] : undefined;
+    this.#timer = setTimeout(() => this.abort(TIMED_OUT), options.requestTimeoutMs);
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** The kept body as text ('' when bodies are not kept). */
+  bodyText(): string {
+    if (this.#chunks === undefined || this.#chunks.length === 0) return '';
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
+
+  /** Stops the exchange: it ends now as timed out (or aborted when the run stops). */
+  abort(reason: Error = STOPPED): void {
+    if (this.#done) return;
+    this.#controller?.abort(reason);
+    this.#finish(classifyError(reason));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#done) {
+      controller.abort(STOPPED);
+      return;
+    }
+    this.startUs = this.#options.clock.nowUs();
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (this.#done || statusCode < 200) return;
+    this.status = statusCode;
+    this.headers = headers;
+    this.headersUs = this.#options.clock.nowUs();
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#done) return;
+    this.bodyBytes += chunk.length;
+    if (this.#options.stream !== undefined) {
+      this.#options.stream.push(chunk, this.#options.clock.nowUs());
+    }
+    const chunks = this.#chunks;
+    if (chunks !== undefined && this.bodyBytes - chunk.length < this.#options.maxBodyBytes) {
+      chunks.push(chunk);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#done) return;
+    const stream = this.#options.stream;
+    const now = this.#options.clock.nowUs();
+    if (stream !== undefined) this.streamResult = stream.end(now);
+    this.#finish(undefined, now);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#done) return;
+    let failure = classifyError(error);
+    const stream = this.#options.stream;
+    const now = this.#options.clock.nowUs();
+    if (stream !== undefined && this.status !== 0) {
+      // A body timeout on a stream is a stall: no event within the flow's idle timeout.
+      if (failure.kind === 'timeout' && failure.phase === 'body') {
+        failure = { kind: 'stream', reason: 'stalled' };
+        this.streamResult = stream.fail({ kind: 'stalled', idleMs: this.#options.idleTimeoutMs }, now);
+      } else {
+        this.streamResult = stream.fail({ kind: 'truncated' }, now);
+      }
+    }
+    this.#finish(failure, now);
+  }
+
+  #finish(failure: RequestFailure | undefined, now = this.#options.clock.nowUs()): void {
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.failure = failure;
+    this.endUs = now;
+    if (this.startUs === 0) this.startUs = this.dispatchUs;
+    this.#options.onDone(this);
+  }
+}

@@ -1,0 +1,235 @@
+import { ValueHistogram } from './histogram.ts';
+
+/** Percentiles of one second, in milliseconds. */
+export interface SecondPercentiles {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** One flow's second. Status classes are `2xx`…`5xx` and `error` (no response). */
+export interface FlowSecond {
+  requests: Record<string, number>;
+  ratelimited: number;
+  fallback: number;
+  failures: number;
+  latency: SecondPercentiles | null;
+  duration: SecondPercentiles | null;
+  ttft: SecondPercentiles | null;
+}
+
+/** One second of the run: per flow, and the generator's own health. */
+export interface SecondRow {
+  /** Seconds since the run's start (this row covers [t, t+1)). */
+  t: number;
+  flows: Record<string, FlowSecond>;
+  planned: number;
+  sent: number;
+  dropped: number;
+  inFlight: number;
+  sendLagP99Ms: number;
+  sendLagMaxMs: number;
+  loopDelayP99Ms: number;
+  cpuPercent: number;
+}
+
+/** An encoded per-second histogram, for HdrHistogram interval logs. */
+export interface IntervalHistogram {
+  startMs: number;
+  durationMs: number;
+  tag: string;
+  encoded: string;
+}
+
+const LOGGED_METRICS = ['latency', 'http_req_duration', 'chat_ttft'] as const;
+type LoggedMetric = (typeof LOGGED_METRICS)[number];
+
+interface FlowAccumulator {
+  requests: Record<string, number>;
+  ratelimited: number;
+  fallback: number;
+  failures: number;
+  latency: ValueHistogram;
+  duration: ValueHistogram;
+  ttft: ValueHistogram;
+}
+
+export interface GeneratorSecond {
+  sendLagP99Ms: number;
+  sendLagMaxMs: number;
+  loopDelayP99Ms: number;
+  cpuPercent: number;
+  inFlight: number;
+}
+
+/**
+ * The per-second series of a run in bounded memory: it holds one second's histograms per flow
+ * and turns each finished second into a small row, so memory grows with the run's length in
+ * seconds, never with its request count. The last five seconds of `latency` are kept as a ring
+ * for the live progress line.
+ */
+export class TimeSeries {
+  readonly rows: SecondRow[] = [];
+  readonly intervals: IntervalHistogram[] = [];
+  readonly #flows = new Map<string, FlowAccumulator>();
+  readonly #logged: Record<LoggedMetric, ValueHistogram>;
+  readonly #ring: ValueHistogram[] = [];
+  readonly #ringMerged = new ValueHistogram();
+  #second = 0;
+  #planned = 0;
+  #sent = 0;
+  #dropped = 0;
+
+  constructor(flowNames: readonly string[]) {
+    for (const name of flowNames) this.#flows.set(name, newAccumulator());
+    this.#logged = {
+      latency: new ValueHistogram(),
+      http_req_duration: new ValueHistogram(),
+      chat_ttft: new ValueHistogram(),
+    };
+    for (let i = 0; i < 5; i++) this.#ring.push(new ValueHistogram());
+  }
+
+  /** The second that records currently go to. */
+  get second(): number {
+    return this.#second;
+  }
+
+  countPlanned(n = 1): void {
+    this.#planned += n;
+  }
+
+  countSent(): void {
+    this.#sent++;
+  }
+
+  countDropped(): void {
+    this.#dropped++;
+  }
+
+  /** Records a finished request's timings (microseconds) in the current second. */
+  recordResponse(
+    flow: string,
+    statusClassName: string,
+    latencyUs: number,
+    durationUs: number,
+    ttftUs: number | undefined,
+    flags: { ratelimited: boolean; fallback: boolean; failed: boolean },
+  ): void {
+    const acc = this.#flows.get(flow);
+    if (acc === undefined) return;
+    acc.requests[statusClassName] = (acc.requests[statusClassName] ?? 0) + 1;
+    if (flags.ratelimited) acc.ratelimited++;
+    if (flags.fallback) acc.fallback++;
+    if (flags.failed) acc.failures++;
+    acc.latency.record(latencyUs);
+    acc.duration.record(durationUs);
+    this.#logged.latency.record(latencyUs);
+    this.#logged.http_req_duration.record(durationUs);
+    (this.#ring[this.#second % 5] as ValueHistogram).record(latencyUs);
+    if (ttftUs !== undefined) {
+      acc.ttft.record(ttftUs);
+      this.#logged.chat_ttft.record(ttftUs);
+    }
+  }
+
+  /**
+   * Closes every second before `second`, emitting one row each (empty seconds included, so
+   * charts show gaps as zeros rather than skipping them).
+   */
+  rollTo(second: number, generator: GeneratorSecond): void {
+    while (this.#second < second) {
+      this.#closeSecond(generator);
+      this.#second++;
+      (this.#ring[this.#second % 5] as ValueHistogram).reset();
+    }
+  }
+
+  /** p95 of `latency` over the last five seconds, in ms (undefined with no sample). */
+  recentLatencyP95Ms(): number | undefined {
+    this.#ringMerged.reset();
+    for (const histogram of this.#ring) this.#ringMerged.add(histogram);
+    if (this.#ringMerged.count === 0) return undefined;
+    return this.#ringMerged.percentile(95) / 1_000;
+  }
+
+  destroy(): void {
+    for (const acc of this.#flows.values()) {
+      acc.latency.destroy();
+      acc.duration.destroy();
+      acc.ttft.destroy();
+    }
+    for (const histogram of Object.values(this.#logged)) histogram.destroy();
+    for (const histogram of this.#ring) histogram.destroy();
+    this.#ringMerged.destroy();
+  }
+
+  #closeSecond(generator: GeneratorSecond): void {
+    const flows: Record<string, FlowSecond> = {};
+    for (const [name, acc] of this.#flows) {
+      flows[name] = {
+        requests: acc.requests,
+        ratelimited: acc.ratelimited,
+        fallback: acc.fallback,
+        failures: acc.failures,
+        latency: percentiles(acc.latency),
+        duration: percentiles(acc.duration),
+        ttft: percentiles(acc.ttft),
+      };
+      acc.requests = {};
+      acc.ratelimited = 0;
+      acc.fallback = 0;
+      acc.failures = 0;
+      acc.latency.reset();
+      acc.duration.reset();
+      acc.ttft.reset();
+    }
+    for (const metric of LOGGED_METRICS) {
+      const histogram = this.#logged[metric];
+      if (histogram.count === 0) continue;
+      this.intervals.push({
+        startMs: this.#second * 1_000,
+        durationMs: 1_000,
+        tag: metric,
+        encoded: histogram.encode(),
+      });
+      histogram.reset();
+    }
+    this.rows.push({
+      t: this.#second,
+      flows,
+      planned: this.#planned,
+      sent: this.#sent,
+      dropped: this.#dropped,
+      ...generator,
+    });
+    this.#planned = 0;
+    this.#sent = 0;
+    this.#dropped = 0;
+  }
+}
+
+function newAccumulator(): FlowAccumulator {
+  return {
+    requests: {},
+    ratelimited: 0,
+    fallback: 0,
+    failures: 0,
+    latency: new ValueHistogram(),
+    duration: new ValueHistogram(),
+    ttft: new ValueHistogram(),
+  };
+}
+
+function percentiles(histogram: ValueHistogram): SecondPercentiles | null {
+  if (histogram.count === 0) return null;
+  return {
+    count: histogram.count,
+    p50: histogram.percentile(50) / 1_000,
+    p95: histogram.percentile(95) / 1_000,
+    p99: histogram.percentile(99) / 1_000,
+    max: histogram.max / 1_000,
+  };
+}
