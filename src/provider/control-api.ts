@@ -62,7 +62,7 @@ async function putFaults(
   const raw = await readBody(req);
   let body: unknown;
   try {
-    body = JSON.parse(raw ?? '');
+    body = JSON.parse(raw?.toString('utf8') ?? '');
   } catch {
     sendJson(res, 400, invalid(['body: expected JSON such as {"faults": [...]}']), headers);
     return;

@@ -3,11 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** Largest request body the provider reads; OpenAI's own limit is far above a chat turn. */
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-/** Reads a whole request body as UTF-8; undefined when it is larger than `limitBytes`. */
+/** Reads a whole request body; undefined when it is larger than `limitBytes`. */
 export function readBody(
   req: IncomingMessage,
   limitBytes = MAX_BODY_BYTES,
-): Promise<string | undefined> {
+): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -17,7 +17,7 @@ export function readBody(
       if (size > limitBytes) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { answerText, drawAnswer } from './answer-text.ts';
+import { CallLifecycle } from './call-lifecycle.ts';
 import type { ChatRequest } from './chat-request.ts';
-import { type AnswerFault, type MidStreamFault, planFaults } from './fault-plan.ts';
+import { type MidStreamFault, planFaults } from './fault-plan.ts';
 import { sendJson } from './http-util.ts';
 import {
   ChunkWriter,
@@ -9,7 +10,6 @@ import {
   completionObject,
   DONE_EVENT,
   errorEvent,
-  rateLimitBody,
   rateLimitHeaders,
   serverErrorBody,
 } from './openai-wire.ts';
@@ -58,65 +58,8 @@ export function serveMockCompletion(
   const answer = planAnswer(state, request, callIndex, arrivalMs, plan);
   counters.tokens(request.promptTokens, 0);
 
-  let ended = false;
+  const call = new CallLifecycle(state, res, request.stream);
   let sent = 0;
-  const end = (): void => {
-    ended = true;
-    state.live.delete(res);
-  };
-  const kill = (how: 'reset' | 'close'): void => {
-    end();
-    const socket = res.socket;
-    if (how === 'reset' && socket && !socket.destroyed) socket.resetAndDestroy();
-    else res.destroy();
-  };
-  state.live.set(res, () => kill('close'));
-  if (request.stream) counters.streamOpened();
-  res.on('close', () => {
-    if (!ended) {
-      counters.aborted();
-      end();
-    }
-    if (request.stream) counters.streamClosed();
-  });
-
-  const answerWith = (fault: AnswerFault): void => {
-    switch (fault.kind) {
-      case 'hang':
-        return;
-      case 'hang-then-close':
-        scheduler.at(performance.now() + fault.afterMs, () => {
-          if (!ended) kill('close');
-        });
-        return;
-      case 'reset':
-        kill('reset');
-        return;
-      case 'rate-limit': {
-        const retryHeaders = {
-          'retry-after': String(Math.ceil(fault.retryAfterS)),
-          'retry-after-ms': String(Math.round(fault.retryAfterS * 1000)),
-        };
-        counters.status(429);
-        end();
-        sendJson(
-          res,
-          429,
-          rateLimitBody(request.model, fault.limit, fault.retryAfterS, {
-            limit: fault.limit === 'requests' ? 10_000 : 30_000_000,
-            requested: fault.limit === 'requests' ? 1 : request.promptTokens,
-          }),
-          { ...headers, ...rateLimitHeaders(fault.limit, fault.retryAfterS, 0), ...retryHeaders },
-        );
-        return;
-      }
-      case 'server-error':
-        counters.status(fault.status);
-        end();
-        sendJson(res, fault.status, serverErrorBody(fault.status), headers);
-        return;
-    }
-  };
 
   const okHeaders = (contentType: string): Record<string, string> => ({
     ...headers,
@@ -145,9 +88,9 @@ export function serveMockCompletion(
     res.write(writer.role());
 
     const step = (): void => {
-      if (ended) return;
+      if (call.ended) return;
       if (sent === midStreamAt && plan.midStream) {
-        breakStream(plan.midStream, writer);
+        breakStream(plan.midStream);
         return;
       }
       res.write(writer.token(answer.tokens[sent] as number));
@@ -158,32 +101,32 @@ export function serveMockCompletion(
         return;
       }
       const usage = request.includeUsage ? writer.usage(request.promptTokens, sent) : '';
-      end();
+      call.end();
       res.end(`${writer.finish(answer.finishReason)}${usage}${DONE_EVENT}`);
     };
     scheduler.at(answer.dueMs[0] as number, step);
   };
 
-  const breakStream = (fault: MidStreamFault, _writer: ChunkWriter): void => {
+  const breakStream = (fault: MidStreamFault): void => {
     switch (fault.kind) {
       case 'error-event':
-        end();
+        call.end();
         res.end(errorEvent());
         return;
       case 'stall':
         return;
       case 'reset':
-        kill('reset');
+        call.kill('reset');
         return;
       case 'truncate':
-        end();
+        call.end();
         res.end();
         return;
     }
   };
 
   const sendWhole = (): void => {
-    if (ended) return;
+    if (call.ended) return;
     const produced = Math.min(midStreamAt, answer.tokens.length);
     const body = JSON.stringify(
       completionObject({
@@ -202,11 +145,11 @@ export function serveMockCompletion(
         break;
       case 'error-event':
         counters.status(500);
-        end();
+        call.end();
         sendJson(res, 500, serverErrorBody(500), headers);
         return;
       case 'reset':
-        kill('reset');
+        call.kill('reset');
         return;
       case 'stall':
         counters.status(200);
@@ -223,19 +166,23 @@ export function serveMockCompletion(
           ...okHeaders('application/json'),
           'content-length': Buffer.byteLength(body),
         });
-        end();
+        call.end();
         res.write(body.slice(0, Math.floor(body.length / 2)), () => res.socket?.end());
         return;
       }
     }
     counters.status(200);
-    end();
-    sendJson(res, 200, JSON.parse(body), okHeaders('application/json'));
+    call.end();
+    res.writeHead(200, {
+      ...okHeaders('application/json'),
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
   };
 
   const begin = (): void => {
-    if (ended) return;
-    if (plan.answer) answerWith(plan.answer);
+    if (call.ended) return;
+    if (plan.answer) call.answerWith(plan.answer, { ...request, headers });
     else if (request.stream) startStream();
     else scheduler.at(answer.dueMs[answer.dueMs.length - 1] as number, sendWhole);
   };

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
 import { LaunchproofError } from '../errors.ts';
 import { formatIssues } from '../scenario/format-issues.ts';
 import { isProblem, parseChatRequest } from './chat-request.ts';
@@ -11,6 +12,7 @@ import { serveMockCompletion } from './mock-completion.ts';
 import { errorBody, modelList, requestId } from './openai-wire.ts';
 import { type ProviderOptions, providerOptionsSchema } from './provider-options.ts';
 import type { ProviderState } from './provider-state.ts';
+import { serveProxy } from './proxy.ts';
 import { TokenScheduler } from './token-scheduler.ts';
 
 /** A running mock provider (or fault proxy). */
@@ -54,10 +56,6 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Prov
     });
   }
 
-  if (parsed.data.upstream !== undefined) {
-    throw new LaunchproofError('LP_ERR_PROVIDER', 'proxy mode (upstream) is not available yet');
-  }
-
   const state: ProviderState = {
     options: parsed.data,
     faults: parsed.data.faults,
@@ -65,6 +63,12 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Prov
     scheduler: new TokenScheduler(),
     live: new Map(),
     closing: false,
+    // No timeouts toward the upstream: the caller decides how long it waits, and its leaving
+    // aborts the upstream call.
+    upstream:
+      parsed.data.upstream === undefined
+        ? undefined
+        : new Agent({ headersTimeout: 0, bodyTimeout: 0, connections: 4_096 }),
     nextCallIndex: 0,
     nextRequestSerial: 0,
   };
@@ -143,6 +147,16 @@ async function handle(
   if (isChat) state.counters.call();
   if (!authorised(state, req, res, headers, isChat)) return;
 
+  if (state.upstream && path.startsWith('/v1/')) {
+    await serveProxy(state, req, res, {
+      path,
+      arrivalMs,
+      isChat,
+      headers,
+      dispatcher: state.upstream,
+    });
+    return;
+  }
   if (isChat) {
     await serveChat(state, req, res, arrivalMs, headers);
     return;
@@ -173,7 +187,7 @@ async function serveChat(
           status: 400 as const,
           body: errorBody('Request body too large.', 'invalid_request_error'),
         }
-      : parseChatRequest(raw);
+      : parseChatRequest(raw.toString('utf8'));
   if (isProblem(request)) {
     state.counters.status(request.status);
     sendJson(res, request.status, request.body, headers);
@@ -241,4 +255,5 @@ async function closeServer(
   const done = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   await done;
+  await state.upstream?.destroy();
 }
