@@ -134,6 +134,6 @@ function describeParseError(error: unknown): string {
   const unknown = /Unknown option '([^']+)'/.exec(message);
   if (unknown) return `unknown option ${unknown[1]}`;
   const missing = /Option '([^']+)' argument missing/.exec(message);
-  if (missing) return `option ${missing[1].split(',').pop()?.trim()} needs a value`;
+  if (missing) return `option ${missing[1]?.split(',').pop()?.trim()} needs a value`;
   return message.split('. ')[0] ?? message;
 }

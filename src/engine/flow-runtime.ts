@@ -9,7 +9,7 @@ import type {
   RequestSpecInput,
   ResponseView,
 } from '../scenario/schema.ts';
-import { createChatStreamReader } from '../stream/chat-stream-reader.ts';
+import { createChatStreamReader } from '../stream/index.ts';
 import { deriveSeed, SeededRandom } from '../util/random.ts';
 import { evaluateCheck } from './check.ts';
 import type { Clock } from './clock.ts';
@@ -24,6 +24,24 @@ export interface Phase {
   tags: Tags;
 }
 
+/** One finished request as verifiers see it, in completion order. */
+export interface ResponseRecord {
+  flow: string;
+  iteration: number;
+  identity: Identity;
+  status: number;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  intendedUs: number;
+  startUs: number;
+  headersUs: number;
+  endUs: number;
+  /** First content delta of a chat stream, when there was one. */
+  firstContentUs: number | undefined;
+  failure: RequestFailure | undefined;
+  fallback: boolean;
+  phase: Phase;
+}
+
 export interface FlowRuntimeContext {
   origin: string;
   seed: number;
@@ -35,6 +53,8 @@ export interface FlowRuntimeContext {
   t0Us: number;
   phase(): Phase;
   failures: FailureTally;
+  /** Called for every finished request (verifiers read the run from these). */
+  observe: ((record: ResponseRecord) => void) | undefined;
 }
 
 /** Failures counted by kind, with the first few messages of each. */
@@ -89,6 +109,7 @@ export class FlowRuntime {
   readonly #active = new Set<HttpExchange>();
   readonly #waiters = new Map<number, () => void>();
   readonly #sessions = new Map<number, Record<string, unknown>>();
+  readonly #keepBody: boolean;
 
   constructor(flow: Flow, ctx: FlowRuntimeContext) {
     this.flow = flow;
@@ -99,6 +120,11 @@ export class FlowRuntime {
     this.#baseTags = { ...flow.tags, flow: flow.name };
     this.#static = typeof flow.request === 'function' ? undefined : prepare(flow.request, {});
     for (const name of Object.keys(flow.checks)) this.checks.set(name, { passes: 0, fails: 0 });
+    const marker = flow.fallbackMarker;
+    this.#keepBody =
+      this.checks.size > 0 ||
+      flow.onResponse !== undefined ||
+      (marker !== undefined && (marker.jsonField !== undefined || marker.textPattern !== undefined));
   }
 
   get active(): ReadonlySet<HttpExchange> {
@@ -126,14 +152,17 @@ export class FlowRuntime {
     const exchange = new HttpExchange(request, intendedUs, iteration, vu, {
       clock: this.#ctx.clock,
       maxBodyBytes: this.flow.maxBodyBytes,
-      keepBody: this.checks.size > 0 || this.flow.onResponse !== undefined,
+      keepBody: this.#keepBody,
       requestTimeoutMs: this.flow.timeouts.request,
       idleTimeoutMs: stream?.idleTimeout ?? 0,
       stream:
         stream === undefined
           ? undefined
           : createChatStreamReader(stream.format, {
-              captureTextBytes: stream.captureTextBytes,
+              captureTextBytes:
+                this.flow.fallbackMarker?.textPattern !== undefined
+                  ? Math.max(stream.captureTextBytes, 65_536)
+                  : stream.captureTextBytes,
               onGap: (gapUs) => this.#recordGap(gapUs, request, phase),
             }),
       onDone: (done) => this.#onDone(done, client, phase),
@@ -185,12 +214,7 @@ export class FlowRuntime {
     const faker = this.#faker;
     let seeded = false;
     let random: SeededRandom | undefined;
-    const sessionKey = this.flow.load.executor.endsWith('-vus') ? vu : -1 - identity.index;
-    let session = this.#sessions.get(sessionKey);
-    if (session === undefined) {
-      session = sessionKey >= 0 ? {} : identity.state;
-      this.#sessions.set(sessionKey, session);
-    }
+    const session = this.#sessionFor(vu, identity);
     const ctx: RequestContext = {
       flow: this.flow.name,
       iteration,
@@ -211,6 +235,17 @@ export class FlowRuntime {
       },
     };
     return prepare(builder(ctx), ctx);
+  }
+
+  /** Closed model: state per virtual user; open model: the identity's own state. */
+  #sessionFor(vu: number, identity: Identity): Record<string, unknown> {
+    if (!this.flow.load.executor.endsWith('-vus')) return identity.state;
+    let session = this.#sessions.get(vu);
+    if (session === undefined) {
+      session = {};
+      this.#sessions.set(vu, session);
+    }
+    return session;
   }
 
   #leavesFor(status: number, request: PreparedRequest, phase: Phase): Leaves {
@@ -270,6 +305,11 @@ export class FlowRuntime {
     store.addRate('ratelimited', tags, exchange.status === 429);
     if (failure !== undefined) this.#ctx.failures.add(this.flow.name, failure);
 
+    const fallback = this.flow.fallbackMarker !== undefined && isFallback(exchange, this.flow);
+    if (this.flow.fallbackMarker !== undefined && exchange.status > 0) {
+      store.addRate('fallback', tags, fallback);
+    }
+
     let ttftUs: number | undefined;
     if (stream !== undefined && exchange.status > 0) {
       store.addRate('chat_stream_failed', tags, stream.failure !== undefined || failure !== undefined);
@@ -293,8 +333,23 @@ export class FlowRuntime {
       latencyUs,
       durationUs,
       ttftUs,
-      { ratelimited: exchange.status === 429, fallback: false, failed: !expected },
+      { ratelimited: exchange.status === 429, fallback, failed: !expected },
     );
+    this.#ctx.observe?.({
+      flow: this.flow.name,
+      iteration: exchange.iteration,
+      identity: client.identity,
+      status: exchange.status,
+      headers: exchange.headers,
+      intendedUs: exchange.intendedUs,
+      startUs: exchange.startUs,
+      headersUs: exchange.headersUs,
+      endUs: exchange.endUs,
+      firstContentUs: stream?.firstContentUs,
+      failure,
+      fallback,
+      phase,
+    });
 
     if (this.checks.size > 0 || this.flow.onResponse !== undefined) {
       this.#afterResponse(exchange, client, durationUs);
@@ -327,7 +382,7 @@ export class FlowRuntime {
     const hook = this.flow.onResponse;
     if (hook === undefined) return;
     try {
-      const session = this.#sessions.get(exchange.slot) ?? client.identity.state;
+      const session = this.#sessionFor(exchange.slot, client.identity);
       hook(
         {
           flow: this.flow.name,
@@ -351,6 +406,33 @@ export class FlowRuntime {
 }
 
 const EMPTY: Tags = Object.freeze({});
+
+/** Whether a response carries the flow's fallback marker (any of the ways it names). */
+function isFallback(exchange: HttpExchange, flow: Flow): boolean {
+  const marker = flow.fallbackMarker;
+  if (marker === undefined || exchange.status === 0) return false;
+  if (marker.header !== undefined && exchange.headers[marker.header.toLowerCase()] !== undefined) {
+    return true;
+  }
+  const stream = exchange.streamResult;
+  if (marker.event !== undefined && stream?.eventNames.has(marker.event)) return true;
+  if (marker.textPattern !== undefined) {
+    const text = stream?.text ?? exchange.bodyText();
+    if (marker.textPattern.test(text)) return true;
+  }
+  if (marker.jsonField !== undefined) {
+    try {
+      let value: unknown = JSON.parse(exchange.bodyText());
+      for (const key of marker.jsonField.split('.')) {
+        value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+      }
+      if (value !== undefined && value !== null && value !== false) return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
 
 /** Turns what a scenario gives (object or builder result) into a request undici can send. */
 function prepare(spec: RequestSpecInput, _ctx: unknown): PreparedRequest {

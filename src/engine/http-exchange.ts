@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { ChatStreamReader, ChatStreamResult } from '../stream/chat-stream-reader.ts';
+import type { ChatStreamReader, ChatStreamResult } from '../stream/index.ts';
 import type { Clock } from './clock.ts';
 import { classifyError, type RequestFailure } from './request-failure.ts';
 

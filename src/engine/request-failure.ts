@@ -1,3 +1,5 @@
+import type { StreamFailureKind } from '../stream/index.ts';
+
 /**
  * Why a request produced no usable response. Failures during a run are data: each is a typed
  * record, counted by kind, and one formatter turns it into words.
@@ -10,7 +12,7 @@ export type RequestFailure =
   | { kind: 'tls' }
   | { kind: 'protocol'; code: string }
   | { kind: 'aborted' }
-  | { kind: 'stream'; reason: 'error-event' | 'truncated' | 'stalled' | 'invalid-json' }
+  | { kind: 'stream'; reason: StreamFailureKind }
   | { kind: 'other'; code: string };
 
 /** The key a failure is counted under: `timeout-headers`, `reset`, `stream-stalled`, … */

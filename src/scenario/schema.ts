@@ -205,6 +205,19 @@ export const flowSchema = z
     /** Connections per identity; by default the in-flight cap shared among identities. */
     connections: count.optional(),
     pipelining: count.default(1),
+    /**
+     * How to tell a fallback answer from a real one: a response header, a JSON field (dotted
+     * path, truthy), an SSE event name, or a pattern in the text. Any one that matches marks it.
+     */
+    fallbackMarker: z
+      .object({
+        header: z.string().optional(),
+        jsonField: z.string().optional(),
+        event: z.string().optional(),
+        textPattern: z.instanceof(RegExp).optional(),
+      })
+      .strict()
+      .optional(),
     /** Called after each response, e.g. to keep a conversation's history. */
     onResponse: fn<ResponseHook>('a function').optional(),
   })

@@ -1,0 +1,234 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+import { z } from 'zod';
+import { DEMO_FLAWS, type DemoFlaw, type DemoStack, startDemoStack } from '../../demo/index.ts';
+import { type RunEvent, runScenario } from '../../engine/run-scenario.ts';
+import { LaunchproofError } from '../../errors.ts';
+import { summarySchema } from '../../report/summary-schema.ts';
+import { loadScenario } from '../../scenario/load-scenario.ts';
+import { applyOverrides } from '../../scenario/overrides.ts';
+import { parseDurationMs } from '../../util/duration.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { type Command, type CommandIo, EXIT } from '../command.ts';
+import { flagOption, parseOptions, stringOption } from '../options.ts';
+import { renderProgress, renderSummaryTable } from '../run-output.ts';
+import { painter, terminalStyle } from '../terminal.ts';
+import { TOOL_VERSION } from '../version.ts';
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const options = {
+  target: stringOption({
+    description:
+      'base URL of the chatbot API under test; without it, the embedded demo and its mock provider start on loopback',
+    valueName: 'URL',
+    schema: httpUrl.optional(),
+    defaultText: 'the embedded demo',
+  }),
+  provider: stringOption({
+    description: "a running mock provider's URL (launchproof provider), for fault timelines and counters",
+    valueName: 'URL',
+    schema: httpUrl.optional(),
+  }),
+  thresholds: stringOption({
+    description: 'a .ts, .js or .json file whose default export is a thresholds record, added to the scenario\'s',
+    valueName: 'FILE',
+    schema: z.string().min(1).optional(),
+  }),
+  out: stringOption({
+    description: 'folder that receives one results folder per run',
+    valueName: 'DIR',
+    schema: z.string().min(1).default('results'),
+    defaultText: 'results',
+  }),
+  duration: stringOption({
+    description: 'overrides every flow\'s duration (ramps are scaled to it)',
+    valueName: 'D',
+    unit: "k6 duration, e.g. '30s'",
+    schema: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          const ms = parseDurationMs(text);
+          if (ms > 0) return ms;
+        } catch {}
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as '30s', received "${text}"` });
+        return z.NEVER;
+      })
+      .optional(),
+  }),
+  rate: stringOption({
+    description: 'overrides the arrival rate of open-model flows (ramps are scaled to peak at it)',
+    valueName: 'N',
+    unit: 'requests/s',
+    schema: z.coerce.number({ error: 'expected a number' }).positive().optional(),
+  }),
+  engine: stringOption({
+    description: 'the HTTP engine',
+    valueName: 'NAME',
+    schema: z.enum(['undici', 'autocannon']).default('undici'),
+    defaultText: 'undici',
+  }),
+  seed: stringOption({
+    description: "overrides the scenario's seed (same seed, same requests and schedule)",
+    valueName: 'N',
+    schema: z.coerce.number({ error: 'expected a whole number' }).int().nonnegative().optional(),
+  }),
+  'demo-flaw': stringOption({
+    description: `starts the embedded demo with a flaw (${DEMO_FLAWS.join(', ')})`,
+    valueName: 'NAME',
+    multiple: true,
+    schema: z.array(z.enum(DEMO_FLAWS)).default([]),
+  }),
+  ci: flagOption('CI mode: no live progress, a plain line every 10 s, every output written'),
+  verbose: flagOption('print stack traces of internal errors'),
+  help: flagOption('show this help', 'h'),
+} as const;
+
+/** `launchproof run`: load, validate, run, write results, exit by the verdict. */
+export const runCommand: Command<typeof options> = {
+  name: 'run',
+  summary: 'run a scenario against a target and write its results',
+  positionals: [{ name: 'scenario.ts', description: 'the scenario file (a defineScenario default export)' }],
+  options,
+  async run(argv, io) {
+    const { options: opts, positionals } = parseOptions('run', argv, options);
+    const file = positionals[0];
+    if (file === undefined) {
+      throw new LaunchproofError('LP_ERR_USAGE', 'missing the scenario file', {
+        hint: 'launchproof run scenarios/smoke.ts [--target URL]',
+      });
+    }
+    if (positionals.length > 1) {
+      throw new LaunchproofError('LP_ERR_USAGE', `unexpected argument "${positionals[1]}"`, {
+        hint: 'launchproof run takes one scenario file',
+      });
+    }
+    if (opts.engine === 'autocannon') {
+      throw new LaunchproofError('LP_ERR_USAGE', '--engine autocannon is not available yet', {
+        hint: 'use the default undici engine',
+      });
+    }
+
+    const loaded = await loadScenario(file, io.cwd);
+    const extraThresholds = opts.thresholds ? await loadThresholdsFile(opts.thresholds, io.cwd) : undefined;
+    const scenario = applyOverrides(loaded.scenario, {
+      ...(opts.duration !== undefined ? { durationMs: opts.duration } : {}),
+      ...(opts.rate !== undefined ? { ratePerSec: opts.rate } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    });
+
+    const style = terminalStyle(io.stderr, io.env, opts.ci);
+    const paint = painter(style);
+    let stack: DemoStack | undefined;
+    let target = opts.target ?? scenario.target;
+    if (target === undefined) {
+      stack = await startDemoStack({ flaws: opts['demo-flaw'] as DemoFlaw[] });
+      target = stack.demo.url;
+      io.stderr.write(
+        `embedded demo at ${target}${opts['demo-flaw'].length ? ` (flaws: ${opts['demo-flaw'].join(', ')})` : ''}, mock provider at ${stack.providerUrl}\n`,
+      );
+    } else if (opts['demo-flaw'].length > 0) {
+      throw new LaunchproofError('LP_ERR_USAGE', '--demo-flaw applies only to the embedded demo', {
+        hint: 'leave out --target to run against the embedded demo',
+      });
+    }
+
+    try {
+      io.stderr.write(`running ${scenario.name} against ${target}\n`);
+      const progress = progressPrinter(io, style.live);
+      const result = await runScenario(scenario, {
+        target,
+        scenarioFile: file,
+        signal: io.signal,
+        extraThresholds,
+        toolVersion: TOOL_VERSION,
+        onEvent: (event) => progress(event),
+      });
+      progress({ type: 'stopping', reason: 'finished' });
+
+      const summary = summarySchema.parse(result.summary);
+      const dir = await resultsFolder(resolve(io.cwd, opts.out), scenario.name, new Date(summary.startedAt));
+      await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+
+      io.stdout.write(`${renderSummaryTable(summary, paint)}\n`);
+      io.stdout.write(`results  ${dir}\n`);
+      return summary.verdict === 'pass' ? EXIT.ok : EXIT.thresholdsFailed;
+    } finally {
+      await stack?.close();
+    }
+  },
+};
+
+/** A progress renderer: a live line on a TTY, a plain line every 10 s otherwise. */
+function progressPrinter(io: CommandIo, live: boolean): (event: RunEvent) => void {
+  let lastPlainMs = 0;
+  let lineOpen = false;
+  return (event) => {
+    switch (event.type) {
+      case 'progress': {
+        const text = renderProgress(event.progress);
+        if (live) {
+          io.stderr.write(`\r\u001b[2K${text}`);
+          lineOpen = true;
+        } else if (event.progress.elapsedMs - lastPlainMs >= 10_000) {
+          lastPlainMs = event.progress.elapsedMs;
+          io.stderr.write(`${text}\n`);
+        }
+        return;
+      }
+      case 'stopping':
+        if (lineOpen) io.stderr.write('\n');
+        lineOpen = false;
+        if (event.reason !== 'finished') {
+          io.stderr.write(`stopping: ${event.reason}${event.detail ? ` (${event.detail})` : ''}\n`);
+        }
+        return;
+      case 'warning':
+        if (lineOpen) io.stderr.write('\n');
+        lineOpen = false;
+        io.stderr.write(`warning: ${event.message}\n`);
+        return;
+      case 'started':
+        io.stderr.write(
+          `${event.flows} flow(s), ${Math.round(event.plannedMs / 100) / 10}s planned` +
+            `${event.plannedRequests > 0 ? `, about ${Math.round(event.plannedRequests)} open-model requests` : ''}\n`,
+        );
+        return;
+    }
+  };
+}
+
+async function loadThresholdsFile(path: string, cwd: string): Promise<Record<string, unknown>> {
+  const file = resolve(cwd, path);
+  if (!existsSync(file)) {
+    throw new LaunchproofError('LP_ERR_USAGE', `thresholds file not found: ${file}`);
+  }
+  try {
+    const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as {
+      default?: unknown;
+    };
+    const value = module.default;
+    if (value === null || typeof value !== 'object') {
+      throw new Error('its default export is not a thresholds record');
+    }
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new LaunchproofError(
+      'LP_ERR_THRESHOLD_INVALID',
+      `thresholds file ${path} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : error}`,
+    );
+  }
+}
+
+/** `results/<scenario>-<UTC time>`, made unique if two runs start in the same second. */
+async function resultsFolder(root: string, scenario: string, startedAt: Date): Promise<string> {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  let dir = join(root, `${scenario}-${stamp}`);
+  for (let n = 2; existsSync(dir); n++) dir = join(root, `${scenario}-${stamp}-${n}`);
+  return dir;
+}

@@ -1,0 +1,329 @@
+import { METRIC_CATALOG } from '../metrics/metric-catalog.ts';
+import { initHistograms } from '../metrics/histogram.ts';
+import { MetricStore } from '../metrics/metric-store.ts';
+import { type IntervalHistogram, TimeSeries } from '../metrics/time-series.ts';
+import type { Summary, Verification } from '../report/summary-schema.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import {
+  evaluateThresholds,
+  shouldAbort,
+  validateThresholdMetrics,
+  type ThresholdResult,
+} from '../thresholds/evaluate.ts';
+import { type ParsedThreshold, parseThresholds } from '../thresholds/parse.ts';
+import { createArrivalSchedule, isOpenLoad } from './arrival-schedule.ts';
+import { type Clock, monotonicClock } from './clock.ts';
+import { FailureTally, FlowRuntime, type Phase } from './flow-runtime.ts';
+import { GeneratorMonitor } from './generator-monitor.ts';
+import { closedDurationMs, type LoopContext, runClosedLoop, runOpenLoop } from './load-loops.ts';
+import { checkReachable } from './reachability.ts';
+import type { ExtensionOutput, RunExtension } from './run-extension.ts';
+import { buildSummary } from './summarize.ts';
+import { deriveSeed } from '../util/random.ts';
+
+export interface RunOptions {
+  /** The target's origin, e.g. `http://127.0.0.1:3000`. */
+  target: string;
+  scenarioFile?: string;
+  clock?: Clock;
+  /** Aborting stops sending, waits briefly for in-flight requests, and ends incomplete. */
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Thresholds added to the scenario's own (from `--thresholds`). */
+  extraThresholds?: Record<string, unknown>;
+  extensions?: readonly RunExtension[];
+  /** How long an interrupted run waits for in-flight requests before aborting them. */
+  interruptGraceMs?: number;
+  toolVersion?: string;
+}
+
+export interface RunProgress {
+  elapsedMs: number;
+  plannedMs: number;
+  sent: number;
+  achievedRatePerSec: number;
+  inFlight: number;
+  recentP95Ms: number | undefined;
+  errors: number;
+  dropped: number;
+}
+
+export type RunEvent =
+  | { type: 'started'; plannedMs: number; flows: number; plannedRequests: number }
+  | { type: 'progress'; progress: RunProgress }
+  | { type: 'stopping'; reason: 'signal' | 'threshold-abort' | 'finished'; detail?: string }
+  | { type: 'warning'; message: string };
+
+export interface RunResult {
+  summary: Summary;
+  /** Per-second encoded histograms for the HdrHistogram interval log. */
+  intervals: IntervalHistogram[];
+}
+
+/** Lead time between setting up and t = 0, so every flow starts on the same instant. */
+const START_LEAD_MS = 20;
+
+/**
+ * Runs a validated scenario against a target and returns its summary.
+ * 1. Check the target is reachable (LP_ERR_TARGET_UNREACHABLE otherwise) and parse every
+ *    threshold before any load is sent.
+ * 2. Build each flow's runtime (pools per identity) and start every load loop on one t0.
+ * 3. Each second: close the series' second, emit progress, evaluate abortOnFail thresholds.
+ * 4. When the schedules end, give in-flight requests each flow's gracefulStop, then abort
+ *    them; on a signal, stop sending at once and wait `interruptGraceMs`.
+ * 5. Let extensions add verifications, evaluate thresholds, and summarise.
+ */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  const clock = options.clock ?? monotonicClock;
+  const emit = options.onEvent ?? (() => undefined);
+  const extensions = options.extensions ?? [];
+  const thresholds = parseAllThresholds(scenario, options.extraThresholds);
+
+  await checkReachable(options.target);
+  await initHistograms();
+
+  const startedAt = new Date();
+  let t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
+  const elapsedMs = () => Math.max(0, (clock.nowUs() - t0Us) / 1_000);
+  const store = new MetricStore(elapsedMs);
+  const series = new TimeSeries(scenario.flows.map((flow) => flow.name));
+  const monitor = new GeneratorMonitor();
+  const failures = new FailureTally();
+
+  const stopController = new AbortController();
+  let stopReason: 'finished' | 'signal' | 'threshold-abort' = 'finished';
+  const stopped = new Promise<void>((resolve) =>
+    stopController.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  const stop = (reason: 'signal' | 'threshold-abort', detail?: string) => {
+    if (stopController.signal.aborted) return;
+    stopReason = reason;
+    emit({ type: 'stopping', reason, ...(detail ? { detail } : {}) });
+    stopController.abort();
+  };
+  const onSignal = () => stop('signal');
+  options.signal?.addEventListener('abort', onSignal, { once: true });
+
+  const phaseOf = (): Phase => {
+    const at = elapsedMs();
+    for (const extension of extensions) {
+      const phase = extension.phase?.(at);
+      if (phase !== undefined) return phase;
+    }
+    return NO_PHASE;
+  };
+  const observers = extensions.filter((extension) => extension.observe !== undefined);
+  const runtimes = scenario.flows.map(
+    (flow) =>
+      new FlowRuntime(flow, {
+        origin: options.target,
+        seed: scenario.seed,
+        clock,
+        store,
+        series,
+        monitor,
+        get t0Us() {
+          return t0Us;
+        },
+        phase: phaseOf,
+        failures,
+        observe:
+          observers.length === 0
+            ? undefined
+            : (record) => {
+                for (const extension of observers) extension.observe?.(record);
+              },
+      }),
+  );
+
+  const schedules = runtimes.map((runtime) =>
+    isOpenLoad(runtime.flow.load)
+      ? createArrivalSchedule(runtime.flow.load, deriveSeed(scenario.seed, runtime.flow.name))
+      : undefined,
+  );
+  const plannedMs = Math.max(
+    ...runtimes.map((runtime, i) => {
+      const load = runtime.flow.load;
+      const schedule = schedules[i];
+      if (schedule !== undefined) return schedule.endUs / 1_000;
+      if (load.executor === 'constant-vus' || load.executor === 'ramping-vus') {
+        return load.startTime + closedDurationMs(load);
+      }
+      return 0;
+    }),
+  );
+  const plannedRequests = schedules.reduce((sum, s) => sum + (s?.plannedCount ?? 0), 0);
+
+  try {
+    t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
+    for (const extension of extensions) {
+      await extension.start?.({
+        scenario,
+        target: options.target,
+        t0Us,
+        nowUs: () => clock.nowUs(),
+        signal: stopController.signal,
+      });
+    }
+    t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
+    monitor.start();
+    emit({ type: 'started', plannedMs, flows: runtimes.length, plannedRequests });
+
+    const loopCtx: LoopContext = {
+      clock,
+      t0Us,
+      store,
+      series,
+      monitor,
+      stopping: () => stopController.signal.aborted,
+      stopped,
+    };
+    const ticker = setInterval(() => {
+      const elapsed = elapsedMs();
+      const inFlight = runtimes.reduce((sum, runtime) => sum + runtime.inFlight, 0);
+      series.rollTo(Math.floor(elapsed / 1_000), monitor.second(inFlight));
+      const sent = runtimes.reduce((sum, runtime) => sum + runtime.sent, 0);
+      emit({
+        type: 'progress',
+        progress: {
+          elapsedMs: elapsed,
+          plannedMs,
+          sent,
+          achievedRatePerSec: elapsed > 0 ? sent / (elapsed / 1_000) : 0,
+          inFlight,
+          recentP95Ms: series.recentLatencyP95Ms(),
+          errors: failures.total,
+          dropped: store.counter('dropped_iterations', {})?.count ?? 0,
+        },
+      });
+      const aborting = abortingThreshold(thresholds, store, elapsed);
+      if (aborting !== undefined) {
+        stop('threshold-abort', `${aborting.metric} ${aborting.expression} failed`);
+      }
+    }, 1_000);
+
+    try {
+      await Promise.all(
+        runtimes.map(async (runtime, i) => {
+          const schedule = schedules[i];
+          const load = runtime.flow.load;
+          if (schedule !== undefined) await runOpenLoop(runtime, schedule, loopCtx);
+          else if (load.executor === 'constant-vus' || load.executor === 'ramping-vus') {
+            await runClosedLoop(runtime, load, deriveSeed(scenario.seed, runtime.flow.name), loopCtx);
+          }
+          const graceMs = stopController.signal.aborted
+            ? (options.interruptGraceMs ?? 2_000)
+            : load.gracefulStop;
+          await drain(runtime, graceMs, stopController.signal.aborted ? undefined : stopped);
+          if (stopController.signal.aborted) await drain(runtime, options.interruptGraceMs ?? 2_000);
+          runtime.abortAll();
+        }),
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+
+    const durationMs = elapsedMs();
+    const inFlight = runtimes.reduce((sum, runtime) => sum + runtime.inFlight, 0);
+    series.rollTo(Math.ceil(durationMs / 1_000), monitor.second(inFlight));
+    const complete = stopReason === 'finished';
+
+    const outputs: ExtensionOutput[] = [];
+    for (const extension of extensions) {
+      try {
+        const output = await extension.finish?.({ scenario, store, series, durationMs, complete });
+        if (output !== undefined) outputs.push(output);
+      } catch (error) {
+        outputs.push({
+          verifications: [
+            {
+              name: extension.name,
+              ok: false,
+              evidence: [`the check itself failed: ${error instanceof Error ? error.message : error}`],
+            },
+          ],
+        });
+      }
+    }
+
+    const thresholdResults = evaluateThresholds(thresholds, store, durationMs);
+    const generator = monitor.health(
+      series.rows.reduce((sum, row) => sum + row.planned, 0),
+      runtimes.reduce((sum, runtime) => sum + runtime.sent, 0),
+      store.counter('dropped_iterations', {})?.count ?? 0,
+      durationMs,
+    );
+    if (generator.saturated) {
+      for (const reason of generator.reasons) emit({ type: 'warning', message: reason });
+    }
+
+    const summary = buildSummary({
+      scenario,
+      scenarioFile: options.scenarioFile,
+      target: options.target,
+      startedAt,
+      durationMs,
+      plannedMs,
+      complete,
+      stopReason,
+      runtimes,
+      schedules,
+      store,
+      series,
+      failures,
+      thresholdResults,
+      verifications: outputs.flatMap((output) => output.verifications ?? []) as Verification[],
+      notes: outputs.flatMap((output) => output.notes ?? []),
+      faultWindows: outputs.flatMap((output) => output.faultWindows ?? []),
+      generator,
+      toolVersion: options.toolVersion ?? '0.0.0',
+    });
+    return { summary, intervals: series.intervals };
+  } finally {
+    options.signal?.removeEventListener('abort', onSignal);
+    monitor.destroy();
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
+    for (const extension of extensions) await extension.dispose?.();
+    series.destroy();
+    store.destroy();
+  }
+}
+
+const NO_PHASE: Phase = Object.freeze({ key: '', tags: Object.freeze({}) });
+
+function parseAllThresholds(
+  scenario: Scenario,
+  extra: Record<string, unknown> | undefined,
+): ParsedThreshold[] {
+  const parsed = parseThresholds({ ...scenario.thresholds, ...(extra ?? {}) });
+  const known = Object.keys(METRIC_CATALOG);
+  validateThresholdMetrics(
+    parsed,
+    (name) => (METRIC_CATALOG as Record<string, { kind: 'trend' | 'counter' | 'rate' | 'gauge' }>)[name]?.kind,
+    known,
+  );
+  return parsed;
+}
+
+function abortingThreshold(
+  thresholds: ParsedThreshold[],
+  store: MetricStore,
+  elapsedMs: number,
+): ThresholdResult | undefined {
+  const watched = thresholds.filter((threshold) => threshold.abortOnFail);
+  if (watched.length === 0) return undefined;
+  return shouldAbort(evaluateThresholds(watched, store, elapsedMs), elapsedMs);
+}
+
+/** Waits until the flow has nothing in flight, `graceMs` passes, or `until` settles. */
+async function drain(runtime: FlowRuntime, graceMs: number, until?: Promise<void>): Promise<void> {
+  if (runtime.inFlight === 0) return;
+  const deadline = Date.now() + graceMs;
+  let interrupted = false;
+  until?.then(() => {
+    interrupted = true;
+  });
+  while (runtime.inFlight > 0 && Date.now() < deadline && !interrupted) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
