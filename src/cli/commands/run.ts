@@ -6,10 +6,12 @@ import { z } from 'zod';
 import { DEMO_FLAWS, type DemoFlaw, type DemoStack, startDemoStack } from '../../demo/index.ts';
 import { type RunEvent, runScenario } from '../../engine/run-scenario.ts';
 import { LaunchproofError } from '../../errors.ts';
+import { ProviderControl } from '../../provider/index.ts';
 import { summarySchema } from '../../report/summary-schema.ts';
 import { loadScenario } from '../../scenario/load-scenario.ts';
 import { applyOverrides } from '../../scenario/overrides.ts';
 import { parseDurationMs } from '../../util/duration.ts';
+import { extensionsFor } from '../../verify/index.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { type Command, type CommandIo, EXIT } from '../command.ts';
 import { flagOption, parseOptions, stringOption } from '../options.ts';
@@ -138,6 +140,13 @@ export const runCommand: Command<typeof options> = {
       });
     }
 
+    const providerUrl = opts.provider ?? stack?.provider?.url;
+    const extensions = extensionsFor(scenario, {
+      target,
+      provider: providerUrl === undefined ? undefined : new ProviderControl(providerUrl),
+      demo: stack === undefined ? undefined : { flaws: stack.demo.flaws, config: stack.demo.config },
+    });
+
     try {
       io.stderr.write(`running ${scenario.name} against ${target}\n`);
       const progress = progressPrinter(io, style.live);
@@ -146,6 +155,7 @@ export const runCommand: Command<typeof options> = {
         scenarioFile: file,
         signal: io.signal,
         extraThresholds,
+        extensions,
         toolVersion: TOOL_VERSION,
         onEvent: (event) => progress(event),
       });
