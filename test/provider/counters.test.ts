@@ -15,7 +15,10 @@ describe('the counters', () => {
   afterAll(() => provider.close());
 
   it('count calls, streaming calls, tokens and statuses', async () => {
-    await rawChat(provider.baseUrl, chatBody({ stream: true, stream_options: { include_usage: true } }));
+    await rawChat(
+      provider.baseUrl,
+      chatBody({ stream: true, stream_options: { include_usage: true } }),
+    );
     await rawChat(provider.baseUrl, chatBody({ max_tokens: 5 }));
     await rawChat(provider.baseUrl, '{broken');
 
@@ -63,7 +66,9 @@ describe('the counters', () => {
   });
 
   it('track concurrent and peak concurrent streams', async () => {
-    const calls = Array.from({ length: 6 }, () => rawChat(provider.baseUrl, chatBody({ stream: true })));
+    const calls = Array.from({ length: 6 }, () =>
+      rawChat(provider.baseUrl, chatBody({ stream: true })),
+    );
     await eventually(() => provider.counters().concurrentStreams === 6);
     await Promise.all(calls);
 
@@ -118,7 +123,9 @@ describe('the control API', () => {
     ]);
     await expect(control.setFaults([{ kind: 'nope' } as never])).rejects.toMatchObject({
       code: 'LP_ERR_PROVIDER',
-      message: expect.stringMatching(/^PUT http:\/\/127\.0\.0\.1:\d+\/__launchproof\/faults failed: status 400/),
+      message: expect.stringMatching(
+        /^PUT http:\/\/127\.0\.0\.1:\d+\/__launchproof\/faults failed: status 400/,
+      ),
     });
   });
 

@@ -145,7 +145,10 @@ describe('fault scopes', () => {
 
   it('refuses an invalid rule with LP_ERR_PROVIDER naming the field', () => {
     expect(() => provider.setFaults([{ kind: 'stall', afterTokens: -1 }])).toThrow(
-      expect.objectContaining({ code: 'LP_ERR_PROVIDER', message: expect.stringContaining('faults[0].afterTokens') }),
+      expect.objectContaining({
+        code: 'LP_ERR_PROVIDER',
+        message: expect.stringContaining('faults[0].afterTokens'),
+      }),
     );
   });
 });

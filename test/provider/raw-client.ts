@@ -83,7 +83,10 @@ export async function rawChat(
         pending = pending.slice(end + 2);
         end = pending.indexOf('\n\n');
       }
-      if (options.leaveAfterEvents !== undefined && result.events.length >= options.leaveAfterEvents) {
+      if (
+        options.leaveAfterEvents !== undefined &&
+        result.events.length >= options.leaveAfterEvents
+      ) {
         response.body.destroy();
         break;
       }
@@ -128,7 +131,9 @@ function errorCode(error: unknown): string {
 
 /** The parsed JSON chunks of a stream (events other than [DONE]). */
 export function chunksOf(result: RawResult): Record<string, unknown>[] {
-  return result.events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e) as Record<string, unknown>);
+  return result.events
+    .filter((e) => e !== '[DONE]')
+    .map((e) => JSON.parse(e) as Record<string, unknown>);
 }
 
 /** A short valid chat body. */

@@ -271,7 +271,11 @@ describe('an API key, when configured', () => {
   let provider: ProviderHandle;
 
   beforeAll(async () => {
-    provider = await startProvider({ apiKey: 'sk-launchproof-test', ttftMs: 0, completionTokens: 2 });
+    provider = await startProvider({
+      apiKey: 'sk-launchproof-test',
+      ttftMs: 0,
+      completionTokens: 2,
+    });
   });
   afterAll(() => provider.close());
 
