@@ -155,6 +155,7 @@ export class FlowRuntime {
       keepBody: this.#keepBody,
       requestTimeoutMs: this.flow.timeouts.request,
       idleTimeoutMs: stream?.idleTimeout ?? 0,
+      abandonAfterMs: stream?.abandonAfter,
       stream:
         stream === undefined
           ? undefined
@@ -287,7 +288,11 @@ export class FlowRuntime {
 
     let failure = exchange.failure;
     const stream = exchange.streamResult;
-    if (failure === undefined && stream?.failure !== undefined && exchange.status < 400) {
+    const abandoned = failure?.kind === 'abandoned';
+    if (abandoned) {
+      failure = undefined;
+      store.addCounter('chat_abandoned', { ...this.#baseTags, name: request.name });
+    } else if (failure === undefined && stream?.failure !== undefined && exchange.status < 400) {
       failure = { kind: 'stream', reason: stream.failure.kind };
     }
 
@@ -312,7 +317,8 @@ export class FlowRuntime {
 
     let ttftUs: number | undefined;
     if (stream !== undefined && exchange.status > 0) {
-      store.addRate('chat_stream_failed', tags, stream.failure !== undefined || failure !== undefined);
+      const broken = !abandoned && (stream.failure !== undefined || failure !== undefined);
+      store.addRate('chat_stream_failed', tags, broken);
       if (stream.firstContentUs !== undefined) {
         ttftUs = stream.firstContentUs - exchange.intendedUs;
         store.record(store.trendLeaf('chat_ttft', tags), ttftUs);

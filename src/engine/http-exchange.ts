@@ -24,12 +24,15 @@ export interface ExchangeOptions {
   requestTimeoutMs: number;
   /** A chat stream's idle timeout, reported in a stall record. */
   idleTimeoutMs: number;
+  /** Abort this long after the response headers, as a client that leaves (undefined: stay). */
+  abandonAfterMs: number | undefined;
   stream: ChatStreamReader | undefined;
   onDone(exchange: HttpExchange): void;
 }
 
 const TIMED_OUT = Object.assign(new Error('request timed out'), { code: 'LP_REQUEST_TIMEOUT' });
 const STOPPED = Object.assign(new Error('run stopped'), { code: 'LP_ABORTED' });
+const ABANDONED = Object.assign(new Error('client left'), { code: 'LP_ABANDONED' });
 
 /**
  * One request in flight, as an undici dispatch handler. It timestamps each phase with the
@@ -57,6 +60,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #leaveTimer: NodeJS.Timeout | undefined;
   #done = false;
   readonly #options: ExchangeOptions;
 
@@ -112,6 +116,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.headers = headers;
     this.headersUs = this.#options.clock.nowUs();
+    const leaveMs = this.#options.abandonAfterMs;
+    if (leaveMs !== undefined) {
+      this.#leaveTimer = setTimeout(() => this.#leave(), leaveMs);
+    }
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -151,9 +159,19 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.#finish(failure, now);
   }
 
+  /** The client leaves mid-answer: the stream is cut, what arrived so far is kept. */
+  #leave(): void {
+    if (this.#done) return;
+    const now = this.#options.clock.nowUs();
+    this.#controller?.abort(ABANDONED);
+    if (this.#options.stream !== undefined) this.streamResult = this.#options.stream.end(now);
+    this.#finish({ kind: 'abandoned' }, now);
+  }
+
   #finish(failure: RequestFailure | undefined, now = this.#options.clock.nowUs()): void {
     this.#done = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#leaveTimer);
     this.failure = failure;
     this.endUs = now;
     if (this.startUs === 0) this.startUs = this.dispatchUs;

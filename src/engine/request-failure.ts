@@ -12,6 +12,7 @@ export type RequestFailure =
   | { kind: 'tls' }
   | { kind: 'protocol'; code: string }
   | { kind: 'aborted' }
+  | { kind: 'abandoned' }
   | { kind: 'stream'; reason: StreamFailureKind }
   | { kind: 'other'; code: string };
 
@@ -38,6 +39,7 @@ const WORDS: Record<RequestFailure['kind'], string> = {
   tls: 'TLS handshake failed',
   protocol: 'HTTP protocol error',
   aborted: 'aborted when the run stopped',
+  abandoned: 'left mid-answer on purpose (stream.abandonAfter)',
   stream: 'chat stream failed',
   other: 'failed',
 };
@@ -68,6 +70,8 @@ export function classifyError(error: unknown): RequestFailure {
       return { kind: 'timeout', phase: 'body' };
     case 'LP_REQUEST_TIMEOUT':
       return { kind: 'timeout', phase: 'request' };
+    case 'LP_ABANDONED':
+      return { kind: 'abandoned' };
     case 'LP_ABORTED':
     case 'UND_ERR_ABORTED':
       return { kind: 'aborted' };

@@ -70,6 +70,10 @@ export const METRIC_CATALOG = {
     kind: 'rate',
     description: 'share of chat streams that errored, stalled, broke off or sent bad JSON',
   },
+  chat_abandoned: {
+    kind: 'counter',
+    description: 'chat streams the client left on purpose (stream.abandonAfter)',
+  },
   provider_calls: { kind: 'counter', description: 'calls the model provider received' },
   provider_cost_usd: { kind: 'counter', description: 'provider spend in US dollars' },
 } as const satisfies Record<string, MetricDefinition>;

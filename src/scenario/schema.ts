@@ -155,6 +155,11 @@ export const streamSchema = z
     format: z.union([z.enum(STREAM_FORMATS), fn<CustomStreamEventReader>('a function')]),
     idleTimeout: positiveDuration.default(30_000),
     captureTextBytes: z.number().int().nonnegative().default(0),
+    /**
+     * Leave mid-answer, as a user closing the widget: abort this long after the response
+     * headers. Abandoned streams are counted (`chat_abandoned`), not failed.
+     */
+    abandonAfter: positiveDuration.optional(),
   })
   .strict();
 
