@@ -26,11 +26,6 @@ const message = z
     message: 'a message needs content or parts',
   });
 
-const rawBody = z.union([
-  z.object({ messages: z.array(message), sessionId: z.string().optional() }),
-  z.object({ message: z.string(), sessionId: z.string().optional() }),
-]);
-
 /**
  * The chat body schema: `{ messages: [{ role, content | parts }], sessionId? }` or
  * `{ message, sessionId? }`, turned into turns, then held to the limits: each message's
@@ -39,6 +34,11 @@ const rawBody = z.union([
  */
 export function chatBodySchema(limits: InputLimits | undefined) {
   const content = limits === undefined ? z.string() : z.string().max(limits.maxMessageChars);
+  // The single-message form is held to the length limit here, so problems name `message`.
+  const rawBody = z.union([
+    z.object({ messages: z.array(message), sessionId: z.string().optional() }),
+    z.object({ message: content, sessionId: z.string().optional() }),
+  ]);
   const turn = z.object({ role: z.enum(['user', 'assistant']), content });
   const turns = z
     .array(turn)

@@ -3,10 +3,20 @@ import {
   DEMO_FLAW_DESCRIPTIONS,
   DEMO_FLAWS,
   type DemoFlaw,
+  isDemoFlaw,
   startDemoStack,
 } from '../../demo/index.ts';
 import { type Command, EXIT } from '../command.ts';
 import { flagOption, parseOptions, stringOption } from '../options.ts';
+
+// A message of our own: it names what was given, which zod's enum issue leaves out.
+const flawName = z
+  .string()
+  .refine(isDemoFlaw, {
+    error: (issue) =>
+      `unknown flaw ${JSON.stringify(issue.input)}: expected one of ${DEMO_FLAWS.map((f) => `"${f}"`).join(', ')}`,
+  })
+  .transform((name) => name as DemoFlaw);
 
 const options = {
   port: stringOption({
@@ -28,7 +38,7 @@ const options = {
   }),
   flaw: stringOption({
     description: `break one safeguard: ${DEMO_FLAWS.join(', ')}`,
-    schema: z.array(z.enum(DEMO_FLAWS)).default([]),
+    schema: z.array(flawName).default([]),
     multiple: true,
     valueName: 'NAME',
   }),
