@@ -38,6 +38,20 @@ export function stringOption<T>(def: Omit<OptionDef<T>, 'kind'>): OptionDef<T> {
   return { kind: 'string', ...def };
 }
 
+/**
+ * A number given on the command line: the text must be a plain decimal number, so that
+ * `--rate fast` is refused by name rather than read as NaN.
+ */
+export function numberText(what: 'a number' | 'a whole number') {
+  const pattern = what === 'a whole number' ? /^\d+$/ : /^-?\d+(\.\d+)?$/;
+  return z
+    .string()
+    .refine((text) => pattern.test(text.trim()), {
+      error: (issue) => `expected ${what}, received ${JSON.stringify(issue.input)}`,
+    })
+    .transform((text) => Number(text));
+}
+
 /** Builds a boolean flag (absent means false). */
 export function flagOption(description: string, short?: string): OptionDef<boolean> {
   return {
@@ -80,7 +94,7 @@ export function parseOptions<D extends OptionDefs>(
   const problems: string[] = [];
   const options: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(defs)) {
-    const result = def.schema.safeParse(raw.values[name]);
+    const result = def.schema.safeParse(raw.values[name], { reportInput: true });
     if (result.success) {
       options[name] = result.data;
       continue;

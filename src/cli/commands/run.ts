@@ -14,7 +14,7 @@ import { parseDurationMs } from '../../util/duration.ts';
 import { extensionsFor } from '../../verify/index.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { type Command, type CommandIo, EXIT } from '../command.ts';
-import { flagOption, parseOptions, stringOption } from '../options.ts';
+import { flagOption, numberText, parseOptions, stringOption } from '../options.ts';
 import { renderProgress, renderSummaryTable } from '../run-output.ts';
 import { painter, terminalStyle } from '../terminal.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -67,7 +67,9 @@ const options = {
     description: 'overrides the arrival rate of open-model flows (ramps are scaled to peak at it)',
     valueName: 'N',
     unit: 'requests/s',
-    schema: z.coerce.number({ error: 'expected a number' }).positive().optional(),
+    schema: numberText('a number')
+      .refine((n) => n > 0, { error: 'expected a positive number' })
+      .optional(),
   }),
   engine: stringOption({
     description: 'the HTTP engine',
@@ -78,7 +80,7 @@ const options = {
   seed: stringOption({
     description: "overrides the scenario's seed (same seed, same requests and schedule)",
     valueName: 'N',
-    schema: z.coerce.number({ error: 'expected a whole number' }).int().nonnegative().optional(),
+    schema: numberText('a whole number').optional(),
   }),
   'demo-flaw': stringOption({
     description: `starts the embedded demo with a flaw (${DEMO_FLAWS.join(', ')})`,
