@@ -126,6 +126,45 @@ function fn<T extends (...args: any[]) => unknown>(what: string) {
 
 const ipAddress = z.union([z.ipv4(), z.ipv6()]);
 
+const credentialFields = {
+  /**
+   * `header` and `cookie` (named by `name`), `bearer` (`Authorization: Bearer <value>`), or
+   * `body`: the value is put in `identity.state[name]` for the request builder to place in
+   * its JSON body (the engine does not rewrite bodies).
+   */
+  in: z.enum(['header', 'cookie', 'bearer', 'body']),
+  name: z.string().min(1).optional(),
+  /** Values handed out in turn: identity i takes values[i % length]. */
+  values: z.array(z.string().min(1)).min(1).optional(),
+};
+
+const hasName = (c: { in: string; name?: string | undefined }) =>
+  c.in === 'bearer' || c.name !== undefined;
+const NAME_NEEDED = {
+  message: 'expected a name for a header, cookie or body field',
+  path: ['name'],
+};
+
+const credentialSchema = z.object(credentialFields).strict().refine(hasName, NAME_NEEDED);
+
+/** A request each identity makes before t = 0 (through its own pool) to get its session. */
+const sessionSetupSchema = z
+  .object({
+    method: z.enum(HTTP_METHODS).default('POST'),
+    path: z.string().startsWith('/'),
+    headers: z.record(z.string(), z.string()).default({}),
+    json: z.unknown().optional(),
+    /** Where the value is in the answer: a dotted JSON field, or `cookie:NAME` (Set-Cookie). */
+    pick: z.string().min(1).default('token'),
+    timeout: positiveDuration.default(10_000),
+  })
+  .strict();
+
+const sessionCredentialSchema = z
+  .object({ ...credentialFields, setup: sessionSetupSchema.optional() })
+  .strict()
+  .refine(hasName, NAME_NEEDED);
+
 /** Who the requests come from. One connection pool per identity. */
 export const identitiesSchema = z
   .object({
@@ -145,6 +184,13 @@ export const identitiesSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * A session per identity, sent with each of its requests: a generated id, one of
+     * `values`, or the answer of a `setup` request the identity makes before t = 0.
+     */
+    session: sessionCredentialSchema.optional(),
+    /** A widget or API key per identity: one of `values` (identity i takes values[i % n]). */
+    key: credentialSchema.optional(),
   })
   .strict();
 
@@ -282,6 +328,16 @@ export interface Identity {
   readonly headers: Record<string, string>;
   /** Free state that lives as long as the identity (a session token, a conversation). */
   readonly state: Record<string, unknown>;
+  /** The session and key this identity sends, when its flow gives it one (never reported). */
+  readonly credentials?: IdentityCredentials;
+}
+
+/** An identity's session and key; filled before t = 0, a setup step's included. */
+export interface IdentityCredentials {
+  session: string | undefined;
+  key: string | undefined;
+  /** Why the setup step failed (the identity then sends without a session). */
+  setupError: string | undefined;
 }
 
 /** What a request builder is given. */
