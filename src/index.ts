@@ -1,7 +1,8 @@
 /**
  * launchproof's public API: what a scenario file imports.
- * `import { defineScenario } from 'launchproof'`
+ * `import { defineScenario, buyerMessage } from 'launchproof'`
  */
+export { buyerMessage } from './chat/buyer-message.ts';
 export { defineScenario } from './scenario/define-scenario.ts';
 export type {
   CheckPredicate,

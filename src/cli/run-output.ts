@@ -24,7 +24,8 @@ const TREND_COLUMNS = ['count', 'min', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max
  */
 export function renderSummaryTable(summary: Summary, paint: Paint): string {
   const lines: string[] = [];
-  const entries = Object.entries(summary.metrics);
+  const thresholdKeys = new Set(summary.thresholds.map((t) => t.metric));
+  const entries = Object.entries(summary.metrics).filter(([key]) => shown(key, thresholdKeys));
 
   const trends = entries.filter(
     (entry): entry is [string, Extract<MetricSummary, { kind: 'trend' }>] =>
@@ -94,6 +95,15 @@ export function renderSummaryTable(summary: Summary, paint: Paint): string {
       `${summary.complete ? '' : ' (incomplete run)'}`,
   );
   return lines.join('\n');
+}
+
+/** Per-flow rows only for the figures people compare across flows, and what thresholds read. */
+const PER_FLOW = new Set(['latency', 'chat_ttft', 'http_reqs', 'http_req_failed']);
+
+function shown(key: string, thresholdKeys: ReadonlySet<string>): boolean {
+  const brace = key.indexOf('{');
+  if (brace === -1 || thresholdKeys.has(key)) return true;
+  return PER_FLOW.has(key.slice(0, brace)) && /^\{flow:[^,]*\}$/.test(key.slice(brace));
 }
 
 function table(header: readonly string[], rows: readonly string[][]): string {

@@ -117,9 +117,11 @@ export class FlowRuntime {
     this.cap = inFlightCap(flow);
     const perIdentity = flow.connections ?? Math.max(1, Math.ceil(this.cap / flow.identities.count));
     this.clients = createIdentityClients(flow, ctx.origin, perIdentity);
-    this.#baseTags = { ...flow.tags, flow: flow.name };
+    // `kind` lets one threshold set tell chat streams from plain API calls.
+    this.#baseTags = { kind: flow.stream ? 'chat' : 'http', ...flow.tags, flow: flow.name };
     this.#static = typeof flow.request === 'function' ? undefined : prepare(flow.request, {});
     for (const name of Object.keys(flow.checks)) this.checks.set(name, { passes: 0, fails: 0 });
+    if (typeof flow.request === 'function') warmUp(this.#faker);
     const marker = flow.fallbackMarker;
     this.#keepBody =
       this.checks.size > 0 ||
@@ -412,6 +414,17 @@ export class FlowRuntime {
 }
 
 const EMPTY: Tags = Object.freeze({});
+
+/**
+ * Faker loads its locale data on first use, which costs milliseconds: pay that before t0 so
+ * the first scheduled sends do not leave late.
+ */
+function warmUp(faker: Faker): void {
+  faker.seed(0);
+  faker.person.fullName();
+  faker.company.name();
+  faker.lorem.sentence();
+}
 
 /** Whether a response carries the flow's fallback marker (any of the ways it names). */
 function isFallback(exchange: HttpExchange, flow: Flow): boolean {

@@ -94,8 +94,9 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   /** Stops the exchange: it ends now as timed out (or aborted when the run stops). */
   abort(reason: Error = STOPPED): void {
     if (this.#done) return;
-    this.#controller?.abort(reason);
+    // Finish first: undici may report the abort back through onResponseError at once.
     this.#finish(classifyError(reason));
+    this.#controller?.abort(reason);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -163,12 +164,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   #leave(): void {
     if (this.#done) return;
     const now = this.#options.clock.nowUs();
-    this.#controller?.abort(ABANDONED);
     if (this.#options.stream !== undefined) this.streamResult = this.#options.stream.end(now);
     this.#finish({ kind: 'abandoned' }, now);
+    this.#controller?.abort(ABANDONED);
   }
 
   #finish(failure: RequestFailure | undefined, now = this.#options.clock.nowUs()): void {
+    if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#leaveTimer);

@@ -15,6 +15,7 @@ import { createArrivalSchedule, isOpenLoad } from './arrival-schedule.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 import { FailureTally, FlowRuntime, type Phase } from './flow-runtime.ts';
 import { GeneratorMonitor } from './generator-monitor.ts';
+import { setupIdentities } from './identity-pool.ts';
 import { closedDurationMs, type LoopContext, runClosedLoop, runOpenLoop } from './load-loops.ts';
 import { checkReachable } from './reachability.ts';
 import type { ExtensionOutput, RunExtension } from './run-extension.ts';
@@ -155,6 +156,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const plannedRequests = schedules.reduce((sum, s) => sum + (s?.plannedCount ?? 0), 0);
 
   try {
+    // Identities' session setup requests go first, so their sessions exist at t = 0.
+    for (const runtime of runtimes) {
+      const problems = await setupIdentities(runtime.flow, runtime.clients, stopController.signal);
+      for (const problem of problems) emit({ type: 'warning', message: problem });
+    }
     t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
     for (const extension of extensions) {
       await extension.start?.({
