@@ -25,6 +25,8 @@ export interface ChatRouteDeps {
   limiters: DemoLimiters;
   /** Provider requests in flight, so that closing the demo can abort them all. */
   upstreams: Set<AbortController>;
+  /** Epoch milliseconds, for history timestamps. */
+  now: () => number;
 }
 
 /**
@@ -83,7 +85,7 @@ async function answerChat(
   const { config, history } = deps;
   const last = body.messages.at(-1);
   if (sessionId !== undefined && last !== undefined) {
-    history.append({ sessionId, role: 'user', content: last.content, at: now() });
+    history.append({ sessionId, role: 'user', content: last.content, at: isoNow(deps) });
   }
 
   // 1. Tie the provider request to the client: when the client leaves, abort it (unless the
@@ -100,7 +102,12 @@ async function answerChat(
   try {
     // 2. Open the answer: its first token, or a failure with its reason.
     const opened = await deps.gateway.open(body.messages, upstream.signal);
-    if (!opened.ok) {
+    if (opened.kind === 'caller-left') {
+      // Nobody is there to read an answer; 499 (client closed request) keeps the log honest.
+      reply.code(499).send();
+      return;
+    }
+    if (opened.kind === 'failed') {
       await answerFailure(
         deps,
         flaws,
@@ -153,7 +160,7 @@ async function answerChat(
         sessionId,
         role: 'assistant',
         content: text,
-        at: now(),
+        at: isoNow(deps),
         ...(fallback === undefined ? {} : { fallback }),
       });
     }
@@ -207,7 +214,7 @@ async function answerFailure(
       sessionId,
       role: 'assistant',
       content: text,
-      at: now(),
+      at: isoNow(deps),
       fallback: failure.reason,
     });
   }
@@ -256,6 +263,6 @@ export function sessionProblemBody(
   };
 }
 
-function now(): string {
-  return new Date().toISOString();
+function isoNow(deps: ChatRouteDeps): string {
+  return new Date(deps.now()).toISOString();
 }

@@ -133,7 +133,7 @@ async function buildApp(
   if (flaws.has('slow')) addLoadLatency(app, config.flawTuning.slowPerRequestMs);
 
   const limiters = createLimiters(app, config, sessions);
-  registerChatRoute(app, { config, gateway, sessions, history, limiters, upstreams });
+  registerChatRoute(app, { config, gateway, sessions, history, limiters, upstreams, now });
   registerAccountRoutes(app, {
     config,
     signer,

@@ -39,7 +39,11 @@ export type RestOutcome =
 /** Why opening an answer failed, with the provider's HTTP status when it sent one. */
 export type OpenFailure = { reason: FallbackReason; status: number | undefined };
 
-export type OpenResult = { ok: true; answer: OpenedAnswer } | { ok: false; failure: OpenFailure };
+/** What opening an answer came to; `caller-left` when the caller's signal ended it. */
+export type OpenResult =
+  | { kind: 'opened'; answer: OpenedAnswer }
+  | { kind: 'failed'; failure: OpenFailure }
+  | { kind: 'caller-left' };
 
 /** The breaker's state, as `/health` shows it. */
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'none';
@@ -117,9 +121,10 @@ export class ProviderGateway {
         this.#breaker === undefined
           ? await this.#attempt(turns, signal, 1)
           : await this.#breaker.fire(turns, signal);
-      return { ok: true, answer };
+      return { kind: 'opened', answer };
     } catch (error) {
-      return { ok: false, failure: classifyOpenError(error) };
+      if (error instanceof CallerAbort) return { kind: 'caller-left' };
+      return { kind: 'failed', failure: classifyOpenError(error) };
     }
   }
 
@@ -276,7 +281,6 @@ function stoppedEarly(signal: AbortSignal, error: unknown): Error {
 function classifyOpenError(error: unknown): OpenFailure {
   if (error instanceof AttemptFailure) return error.failure;
   if (isOpenBreakerError(error)) return { reason: 'circuit-open', status: undefined };
-  // A caller who left gets no answer anyway; the reason only feeds the log.
   return { reason: 'provider-error', status: undefined };
 }
 
