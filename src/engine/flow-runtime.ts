@@ -37,6 +37,11 @@ export interface ResponseRecord {
   endUs: number;
   /** First content delta of a chat stream, when there was one. */
   firstContentUs: number | undefined;
+  /**
+   * Tokens of a chat stream: input as its usage block said (absent without one), output from
+   * the usage block or estimated from the text (`estimated`). Absent for non-chat flows.
+   */
+  usage: { inputTokens: number | undefined; outputTokens: number; estimated: boolean } | undefined;
   failure: RequestFailure | undefined;
   fallback: boolean;
   phase: Phase;
@@ -354,6 +359,14 @@ export class FlowRuntime {
       headersUs: exchange.headersUs,
       endUs: exchange.endUs,
       firstContentUs: stream?.firstContentUs,
+      usage:
+        stream === undefined
+          ? undefined
+          : {
+              inputTokens: stream.inputTokens,
+              outputTokens: stream.outputTokens,
+              estimated: stream.tokensEstimated,
+            },
       failure,
       fallback,
       phase,
