@@ -22,6 +22,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'start the mock LLM provider, or a fault proxy in front of a real one',
     load: async () => (await import('./commands/provider.ts')).providerCommand as unknown as Command,
   },
+  report: {
+    summary: "re-render a run's report.html and CI outputs from its summary.json",
+    load: async () => (await import('./commands/report.ts')).reportCommand as unknown as Command,
+  },
+  compare: {
+    summary: 'compare a run against a baseline run; exit 99 on a regression',
+    load: async () => (await import('./commands/compare.ts')).compareCommand as unknown as Command,
+  },
 };
 
 /** Adds a command to the registry (later parts register `report`, `compare`, `export`). */

@@ -7,7 +7,9 @@ import { DEMO_FLAWS, type DemoFlaw, type DemoStack, startDemoStack } from '../..
 import { type RunEvent, runScenario } from '../../engine/run-scenario.ts';
 import { LaunchproofError } from '../../errors.ts';
 import { ProviderControl } from '../../provider/index.ts';
+import { appendStepSummary, renderMarkdown } from '../../report/markdown.ts';
 import { summarySchema } from '../../report/summary-schema.ts';
+import { writeRunOutputs } from '../../report/write-outputs.ts';
 import { loadScenario } from '../../scenario/load-scenario.ts';
 import { applyOverrides } from '../../scenario/overrides.ts';
 import { parseDurationMs } from '../../util/duration.ts';
@@ -165,7 +167,11 @@ export const runCommand: Command<typeof options> = {
 
       const summary = summarySchema.parse(result.summary);
       const dir = await resultsFolder(resolve(io.cwd, opts.out), scenario.name, new Date(summary.startedAt));
+      // The summary first: whatever happens to the other outputs, the figures are kept.
       await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      await writeRunOutputs(dir, summary, result.intervals);
+      const stepSummary = await appendStepSummary(io.env, renderMarkdown(summary));
+      if (stepSummary !== undefined) io.stderr.write(`appended the summary to ${stepSummary}\n`);
 
       io.stdout.write(`${renderSummaryTable(summary, paint)}\n`);
       io.stdout.write(`results  ${dir}\n`);
