@@ -20,9 +20,6 @@ interface Case {
   cutFailure: 'truncated' | 'invalid-json' | undefined;
 }
 
-// In the text format a chunk is a delta by definition, so splitting chunks changes the
-// count of deltas; in every other format the framing of the bytes must not matter.
-
 const CASES: Case[] = [
   {
     name: 'openai',
@@ -125,6 +122,8 @@ describe.each(CASES)('every format ($name)', ({ format, frames }) => {
   });
 });
 
+// In the text format a chunk is a delta by definition, so splitting chunks changes the
+// count of deltas; in every other format the framing of the bytes must not matter.
 describe.each(CASES.filter((c) => c.format !== 'text'))(
   'every format but text, whose chunks are its deltas ($name)',
   ({ format, frames }) => {
