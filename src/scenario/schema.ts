@@ -2,6 +2,8 @@ import type { Faker } from '@faker-js/faker';
 import { z } from 'zod';
 import { thresholdsInputSchema } from '../thresholds/parse.ts';
 import { isDuration, parseDurationMs } from '../util/duration.ts';
+import { costSchema } from '../verify/cost-config.ts';
+import { rateLimitSchema } from '../verify/rate-limit-config.ts';
 
 /** A k6-style duration (`'30s'`, `'2m'`, or milliseconds), parsed once here into ms. */
 export const durationSchema = z
@@ -284,6 +286,10 @@ export const scenarioSchema = z
     target: z.url().optional(),
     thresholds: thresholdsInputSchema.default({}),
     flows: z.array(flowSchema).min(1),
+    /** Rate limits the target promises, and the flows that test them (src/verify). */
+    rateLimit: rateLimitSchema.optional(),
+    /** Cost exposure: prices, attack flows, projections and budget (src/verify). */
+    cost: costSchema.optional(),
   })
   .strict()
   .superRefine((scenario, ctx) => {
