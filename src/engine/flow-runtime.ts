@@ -60,6 +60,11 @@ export interface FlowRuntimeContext {
   failures: FailureTally;
   /** Called for every finished request (verifiers read the run from these). */
   observe: ((record: ResponseRecord) => void) | undefined;
+  /**
+   * This process's share of a run split across worker threads: identity j of flow f belongs
+   * to worker (j + f) mod workers, so one identity (one client IP) lives in one worker.
+   */
+  share: { worker: number; workers: number; flowIndex: number } | undefined;
 }
 
 /** Failures counted by kind, with the first few messages of each. */
@@ -132,6 +137,18 @@ export class FlowRuntime {
       this.checks.size > 0 ||
       flow.onResponse !== undefined ||
       (marker !== undefined && (marker.jsonField !== undefined || marker.textPattern !== undefined));
+  }
+
+  /** Whether identity `index` is this process's to drive (always, without workers). */
+  owns(index: number): boolean {
+    const share = this.#ctx.share;
+    if (share === undefined) return true;
+    return (index + share.flowIndex) % share.workers === share.worker;
+  }
+
+  /** Whether request `n` of an open-model flow is this process's (by its identity). */
+  ownsIteration(n: number): boolean {
+    return this.owns(n % this.clients.length);
   }
 
   get active(): ReadonlySet<HttpExchange> {

@@ -47,6 +47,12 @@ export function runOpenLoop(
       const elapsed = ctx.clock.nowUs() - ctx.t0Us;
       let sends = 0;
       while (!next.done && next.value <= elapsed && sends < MAX_SENDS_PER_TICK) {
+        if (!runtime.ownsIteration(iteration)) {
+          // Another worker's request: it sends it at the same planned instant.
+          iteration++;
+          next = offsets.next();
+          continue;
+        }
         const intendedUs = ctx.t0Us + next.value;
         ctx.series.countPlanned();
         ctx.store.addCounter('iterations', flowTags);
@@ -116,7 +122,7 @@ export async function runClosedLoop(
   while (!ctx.stopping() && ctx.clock.nowUs() < endUs) {
     const wanted = Math.min(maxVus, Math.round(target(ctx.clock.nowUs())));
     for (let vu = 0; vu < wanted; vu++) {
-      if (running.has(vu)) continue;
+      if (running.has(vu) || !runtime.owns(vu % runtime.clients.length)) continue;
       running.set(
         vu,
         vuLoop(vu).finally(() => running.delete(vu)),

@@ -36,6 +36,8 @@ export interface RunOptions {
   /** How long an interrupted run waits for in-flight requests before aborting them. */
   interruptGraceMs?: number;
   toolVersion?: string;
+  /** This process's share of a run split across worker threads (see src/engine/workers). */
+  share?: { worker: number; workers: number };
 }
 
 export interface RunProgress {
@@ -128,6 +130,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         },
         phase: phaseOf,
         failures,
+        share:
+          options.share === undefined
+            ? undefined
+            : { ...options.share, flowIndex: scenario.flows.indexOf(flow) },
         observe:
           observers.length === 0
             ? undefined
