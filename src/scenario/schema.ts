@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { thresholdsInputSchema } from '../thresholds/parse.ts';
 import { isDuration, parseDurationMs } from '../util/duration.ts';
 import { costSchema } from '../verify/cost-config.ts';
+import { faultTimelineSchema } from '../verify/fault-timeline-schema.ts';
 import { rateLimitSchema } from '../verify/rate-limit-config.ts';
+import { resilienceSchema } from '../verify/resilience-schema.ts';
 
 /** A k6-style duration (`'30s'`, `'2m'`, or milliseconds), parsed once here into ms. */
 export const durationSchema = z
@@ -290,6 +292,10 @@ export const scenarioSchema = z
     rateLimit: rateLimitSchema.optional(),
     /** Cost exposure: prices, attack flows, projections and budget (src/verify). */
     cost: costSchema.optional(),
+    /** Provider faults on a timeline: `at`, `for`, the fault and its fraction (src/verify). */
+    faults: faultTimelineSchema.optional(),
+    /** Fallback, recovery, retry, breaker and stream checks under those faults (src/verify). */
+    resilience: resilienceSchema.optional(),
   })
   .strict()
   .superRefine((scenario, ctx) => {
