@@ -14,6 +14,17 @@ export const SATURATION_LIMITS = {
   achievedShare: 0.95,
 } as const;
 
+/** One process's generator figures as plain data (workers send these to the coordinator). */
+export interface GeneratorPart {
+  /** The send-lag histogram, encoded (microseconds); undefined with no open-model send. */
+  sendLag: string | undefined;
+  late: number;
+  veryLate: number;
+  loopDelayMs: { p50: number; p99: number; max: number };
+  cpuMs: number;
+  wallMs: number;
+}
+
 export interface GeneratorHealth {
   plannedRatePerSec: number;
   achievedRatePerSec: number;
@@ -26,6 +37,83 @@ export interface GeneratorHealth {
   cpuPercent: number;
   saturated: boolean;
   reasons: string[];
+}
+
+/**
+ * Judges the generator from one part per process: send lag from the merged histograms, the
+ * worst event-loop delay, and CPU per process (each worker has a core of its own to fill).
+ */
+export function generatorHealth(
+  parts: readonly GeneratorPart[],
+  planned: number,
+  sent: number,
+  dropped: number,
+  durationMs: number,
+): GeneratorHealth {
+  const lagHistogram = new ValueHistogram();
+  for (const part of parts) {
+    if (part.sendLag === undefined) continue;
+    const decoded = ValueHistogram.decode(part.sendLag);
+    lagHistogram.add(decoded);
+    decoded.destroy();
+  }
+  const lag = {
+    p50: lagHistogram.count > 0 ? lagHistogram.percentile(50) / 1_000 : 0,
+    p99: lagHistogram.count > 0 ? lagHistogram.percentile(99) / 1_000 : 0,
+    max: lagHistogram.count > 0 ? lagHistogram.max / 1_000 : 0,
+  };
+  const sends = lagHistogram.count;
+  lagHistogram.destroy();
+  const loop = {
+    p50: Math.max(0, ...parts.map((part) => part.loopDelayMs.p50)),
+    p99: Math.max(0, ...parts.map((part) => part.loopDelayMs.p99)),
+    max: Math.max(0, ...parts.map((part) => part.loopDelayMs.max)),
+  };
+  const cpuPercent = Math.max(
+    0,
+    ...parts.map((part) => (part.wallMs > 0 ? (part.cpuMs / part.wallMs) * 100 : 0)),
+  );
+  const veryLate = parts.reduce((sum, part) => sum + part.veryLate, 0);
+
+  const reasons: string[] = [];
+  // p99 over a handful of sends is its slowest one: ask for 1% of sends and at least 3.
+  if (lag.p99 > SATURATION_LIMITS.sendLagP99Ms && veryLate >= 3) {
+    reasons.push(
+      `send lag p99 ${lag.p99.toFixed(1)} ms is over ${SATURATION_LIMITS.sendLagP99Ms} ms ` +
+        `(${veryLate} of ${sends} sends): the generator fell behind its schedule`,
+    );
+  }
+  if (loop.p99 > SATURATION_LIMITS.loopDelayP99Ms) {
+    reasons.push(
+      `event-loop delay p99 ${loop.p99.toFixed(1)} ms is over ${SATURATION_LIMITS.loopDelayP99Ms} ms: responses were timed late`,
+    );
+  }
+  if (cpuPercent > SATURATION_LIMITS.cpuPercent && durationMs >= 1_000) {
+    reasons.push(
+      `generator CPU ${cpuPercent.toFixed(0)}% of a core: it was the bottleneck (use --workers or fewer flows)`,
+    );
+  }
+  const expected = planned - dropped;
+  if (expected > 0 && sent / expected < SATURATION_LIMITS.achievedShare) {
+    reasons.push(
+      `sent ${sent} of ${expected} planned requests (${((sent / expected) * 100).toFixed(1)}%): the generator could not keep the rate`,
+    );
+  }
+
+  const seconds = durationMs / 1_000;
+  return {
+    plannedRatePerSec: seconds > 0 ? planned / seconds : 0,
+    achievedRatePerSec: seconds > 0 ? sent / seconds : 0,
+    planned,
+    sent,
+    late: parts.reduce((sum, part) => sum + part.late, 0),
+    dropped,
+    sendLagMs: lag,
+    eventLoopDelayMs: loop,
+    cpuPercent,
+    saturated: reasons.length > 0,
+    reasons,
+  };
 }
 
 /** A send later than this after its intended time counts as late. */
@@ -84,61 +172,20 @@ export class GeneratorMonitor {
     return out;
   }
 
-  /** The run's verdict on the generator. */
-  health(planned: number, sent: number, dropped: number, durationMs: number): GeneratorHealth {
+  /** This process's figures as plain data, to be judged alone or merged with other workers'. */
+  part(): GeneratorPart {
     const cpu = process.cpuUsage(this.#cpuStart);
-    const wallMs = performance.now() - this.#wallStart;
-    const cpuPercent = wallMs > 0 ? ((cpu.user + cpu.system) / 1_000 / wallMs) * 100 : 0;
-    const lag = {
-      p50: this.#sendLag.count > 0 ? this.#sendLag.percentile(50) / 1_000 : 0,
-      p99: this.#sendLag.count > 0 ? this.#sendLag.percentile(99) / 1_000 : 0,
-      max: this.#sendLag.count > 0 ? this.#sendLag.max / 1_000 : 0,
-    };
-    const loop = {
-      p50: this.#loop.count > 0 ? this.#loop.percentile(50) / 1e6 : 0,
-      p99: this.#loop.count > 0 ? this.#loop.percentile(99) / 1e6 : 0,
-      max: this.#loop.count > 0 ? this.#loop.max / 1e6 : 0,
-    };
-
-    const reasons: string[] = [];
-    // p99 over a handful of sends is its slowest one: ask for 1% of sends and at least 3.
-    const sends = this.#sendLag.count;
-    if (lag.p99 > SATURATION_LIMITS.sendLagP99Ms && this.#veryLate >= 3) {
-      reasons.push(
-        `send lag p99 ${lag.p99.toFixed(1)} ms is over ${SATURATION_LIMITS.sendLagP99Ms} ms ` +
-          `(${this.#veryLate} of ${sends} sends): the generator fell behind its schedule`,
-      );
-    }
-    if (loop.p99 > SATURATION_LIMITS.loopDelayP99Ms) {
-      reasons.push(
-        `event-loop delay p99 ${loop.p99.toFixed(1)} ms is over ${SATURATION_LIMITS.loopDelayP99Ms} ms: responses were timed late`,
-      );
-    }
-    if (cpuPercent > SATURATION_LIMITS.cpuPercent && durationMs >= 1_000) {
-      reasons.push(
-        `generator CPU ${cpuPercent.toFixed(0)}% of a core: it was the bottleneck (use --workers or fewer flows)`,
-      );
-    }
-    const expected = planned - dropped;
-    if (expected > 0 && sent / expected < SATURATION_LIMITS.achievedShare) {
-      reasons.push(
-        `sent ${sent} of ${expected} planned requests (${((sent / expected) * 100).toFixed(1)}%): the generator could not keep the rate`,
-      );
-    }
-
-    const seconds = durationMs / 1_000;
     return {
-      plannedRatePerSec: seconds > 0 ? planned / seconds : 0,
-      achievedRatePerSec: seconds > 0 ? sent / seconds : 0,
-      planned,
-      sent,
+      sendLag: this.#sendLag.count > 0 ? this.#sendLag.encode() : undefined,
       late: this.#late,
-      dropped,
-      sendLagMs: lag,
-      eventLoopDelayMs: loop,
-      cpuPercent,
-      saturated: reasons.length > 0,
-      reasons,
+      veryLate: this.#veryLate,
+      loopDelayMs: {
+        p50: this.#loop.count > 0 ? this.#loop.percentile(50) / 1e6 : 0,
+        p99: this.#loop.count > 0 ? this.#loop.percentile(99) / 1e6 : 0,
+        max: this.#loop.count > 0 ? this.#loop.max / 1e6 : 0,
+      },
+      cpuMs: (cpu.user + cpu.system) / 1_000,
+      wallMs: performance.now() - this.#wallStart,
     };
   }
 

@@ -14,12 +14,12 @@ import { type ParsedThreshold, parseThresholds } from '../thresholds/parse.ts';
 import { createArrivalSchedule, isOpenLoad } from './arrival-schedule.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 import { FailureTally, FlowRuntime, type Phase } from './flow-runtime.ts';
-import { GeneratorMonitor } from './generator-monitor.ts';
+import { type GeneratorPart, GeneratorMonitor, generatorHealth } from './generator-monitor.ts';
 import { setupIdentities } from './identity-pool.ts';
 import { closedDurationMs, type LoopContext, runClosedLoop, runOpenLoop } from './load-loops.ts';
 import { checkReachable } from './reachability.ts';
 import type { ExtensionOutput, RunExtension } from './run-extension.ts';
-import { buildSummary } from './summarize.ts';
+import { buildSummary, type FlowOutcome } from './summarize.ts';
 import { deriveSeed } from '../util/random.ts';
 
 export interface RunOptions {
@@ -38,6 +38,31 @@ export interface RunOptions {
   toolVersion?: string;
   /** This process's share of a run split across worker threads (see src/engine/workers). */
   share?: { worker: number; workers: number };
+  /**
+   * t = 0 on the monotonic clock, when a coordinator fixes it for several workers at once
+   * (the clock is per process, so every thread of the process reads the same one).
+   */
+  t0Us?: number;
+  /** Skip the reachability check (a coordinator did it once for every worker). */
+  skipReachabilityCheck?: boolean;
+}
+
+/** A finished run before it is summarised: live store and series, owned by the caller. */
+export interface RunParts {
+  scenario: Scenario;
+  startedAt: Date;
+  durationMs: number;
+  plannedMs: number;
+  complete: boolean;
+  stopReason: 'finished' | 'signal' | 'threshold-abort';
+  store: MetricStore;
+  series: TimeSeries;
+  failures: FailureTally;
+  flows: FlowOutcome[];
+  generator: GeneratorPart;
+  outputs: ExtensionOutput[];
+  /** Releases the store's and series' WebAssembly memory. */
+  dispose(): void;
 }
 
 export interface RunProgress {
@@ -77,12 +102,87 @@ const START_LEAD_MS = 20;
  * 5. Let extensions add verifications, evaluate thresholds, and summarise.
  */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  const thresholds = parseAllThresholds(scenario, options.extraThresholds);
+  const parts = await executeRun(scenario, options);
+  try {
+    return summarizeRun(parts, thresholds, options, [parts.generator], (message) =>
+      options.onEvent?.({ type: 'warning', message }),
+    );
+  } finally {
+    parts.dispose();
+  }
+}
+
+/**
+ * Evaluates thresholds on a finished run's store and builds its summary. `generators` holds
+ * one part per process that sent load (one, or one per worker).
+ */
+export function summarizeRun(
+  parts: RunParts,
+  thresholds: readonly ParsedThreshold[],
+  options: Pick<RunOptions, 'scenarioFile' | 'target' | 'toolVersion'>,
+  generators: readonly GeneratorPart[],
+  warn: (message: string) => void,
+  notes: readonly string[] = [],
+): RunResult {
+  const { scenario, store, series, outputs } = parts;
+  const thresholdResults = evaluateThresholds([...thresholds], store, parts.durationMs);
+  const planned = series.rows.reduce((sum, row) => sum + row.planned, 0);
+  const sent = parts.flows.reduce((sum, flow) => sum + flow.sent, 0);
+  const generator = generatorHealth(
+    generators,
+    planned,
+    sent,
+    store.counter('dropped_iterations', {})?.count ?? 0,
+    parts.durationMs,
+  );
+  for (const reason of generator.reasons) warn(reason);
+
+  const summary = buildSummary({
+    scenario,
+    scenarioFile: options.scenarioFile,
+    target: options.target,
+    startedAt: parts.startedAt,
+    durationMs: parts.durationMs,
+    plannedMs: parts.plannedMs,
+    complete: parts.complete,
+    stopReason: parts.stopReason,
+    flows: parts.flows,
+    store,
+    series,
+    failures: parts.failures,
+    thresholdResults,
+    verifications: outputs.flatMap((output) => output.verifications ?? []) as Verification[],
+    notes: [...notes, ...outputs.flatMap((output) => output.notes ?? [])],
+    faultWindows: outputs.flatMap((output) => output.faultWindows ?? []),
+    generator,
+    workers: generators.length,
+    toolVersion: options.toolVersion ?? '0.0.0',
+  });
+  return { summary, intervals: series.intervals };
+}
+
+/** Parses the scenario's thresholds and `--thresholds`' together, checking metric kinds. */
+export function parseRunThresholds(
+  scenario: Scenario,
+  extra: Record<string, unknown> | undefined,
+): ParsedThreshold[] {
+  return parseAllThresholds(scenario, extra);
+}
+
+/**
+ * Sends a scenario's load (or this worker's share of it) and returns the raw parts; see
+ * `runScenario` for the steps. The caller owns the parts and must `dispose()` them.
+ */
+export async function executeRun(scenario: Scenario, options: RunOptions): Promise<RunParts> {
   const clock = options.clock ?? monotonicClock;
   const emit = options.onEvent ?? (() => undefined);
   const extensions = options.extensions ?? [];
   const thresholds = parseAllThresholds(scenario, options.extraThresholds);
+  // Until the parts are handed over, a failure must release what was built.
+  let releaseOnExit = true;
 
-  await checkReachable(options.target);
+  if (options.skipReachabilityCheck !== true) await checkReachable(options.target);
   await initHistograms();
 
   const startedAt = new Date();
@@ -106,6 +206,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   };
   const onSignal = () => stop('signal');
   options.signal?.addEventListener('abort', onSignal, { once: true });
+  // A signal that came while the scenario loaded stops the run before it sends anything.
+  if (options.signal?.aborted) onSignal();
 
   const phaseOf = (): Phase => {
     const at = elapsedMs();
@@ -177,7 +279,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         signal: stopController.signal,
       });
     }
-    t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
+    t0Us = options.t0Us ?? clock.nowUs() + START_LEAD_MS * 1_000;
     monitor.start();
     emit({ type: 'started', plannedMs, flows: runtimes.length, plannedRequests });
 
@@ -258,46 +360,40 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       }
     }
 
-    const thresholdResults = evaluateThresholds(thresholds, store, durationMs);
-    const generator = monitor.health(
-      series.rows.reduce((sum, row) => sum + row.planned, 0),
-      runtimes.reduce((sum, runtime) => sum + runtime.sent, 0),
-      store.counter('dropped_iterations', {})?.count ?? 0,
-      durationMs,
-    );
-    if (generator.saturated) {
-      for (const reason of generator.reasons) emit({ type: 'warning', message: reason });
-    }
-
-    const summary = buildSummary({
+    const flows: FlowOutcome[] = runtimes.map((runtime, i) => ({
+      flow: runtime.flow,
+      model: schedules[i] === undefined ? 'closed' : 'open',
+      sent: runtime.sent,
+      checks: [...runtime.checks].map(([name, tally]) => ({ name, ...tally })),
+    }));
+    releaseOnExit = false;
+    return {
       scenario,
-      scenarioFile: options.scenarioFile,
-      target: options.target,
       startedAt,
       durationMs,
       plannedMs,
       complete,
       stopReason,
-      runtimes,
-      schedules,
       store,
       series,
       failures,
-      thresholdResults,
-      verifications: outputs.flatMap((output) => output.verifications ?? []) as Verification[],
-      notes: outputs.flatMap((output) => output.notes ?? []),
-      faultWindows: outputs.flatMap((output) => output.faultWindows ?? []),
-      generator,
-      toolVersion: options.toolVersion ?? '0.0.0',
-    });
-    return { summary, intervals: series.intervals };
+      flows,
+      generator: monitor.part(),
+      outputs,
+      dispose() {
+        series.destroy();
+        store.destroy();
+      },
+    };
   } finally {
     options.signal?.removeEventListener('abort', onSignal);
     monitor.destroy();
     await Promise.all(runtimes.map((runtime) => runtime.close()));
     for (const extension of extensions) await extension.dispose?.();
-    series.destroy();
-    store.destroy();
+    if (releaseOnExit) {
+      series.destroy();
+      store.destroy();
+    }
   }
 }
 

@@ -8,10 +8,9 @@ import {
   type Summary,
   type Verification,
 } from '../report/summary-schema.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import type { Flow, Scenario } from '../scenario/schema.ts';
 import type { ThresholdResult } from '../thresholds/evaluate.ts';
-import type { ArrivalSchedule } from './arrival-schedule.ts';
-import type { FailureTally, FlowRuntime } from './flow-runtime.ts';
+import type { FailureTally } from './flow-runtime.ts';
 import type { GeneratorHealth } from './generator-monitor.ts';
 
 export interface SummaryInput {
@@ -23,8 +22,7 @@ export interface SummaryInput {
   plannedMs: number;
   complete: boolean;
   stopReason: Summary['stopReason'];
-  runtimes: readonly FlowRuntime[];
-  schedules: ReadonlyArray<ArrivalSchedule | undefined>;
+  flows: readonly FlowOutcome[];
   store: MetricStore;
   series: TimeSeries;
   failures: FailureTally;
@@ -33,7 +31,17 @@ export interface SummaryInput {
   notes: readonly string[];
   faultWindows: Summary['faultWindows'];
   generator: GeneratorHealth;
+  /** Processes that sent the load (1, or the worker count). */
+  workers: number;
   toolVersion: string;
+}
+
+/** What one flow did, as plain data (merged across workers by adding). */
+export interface FlowOutcome {
+  flow: Flow;
+  model: 'open' | 'closed';
+  sent: number;
+  checks: Array<{ name: string; passes: number; fails: number }>;
 }
 
 /** Whole-run histograms kept in the summary, for spectra and comparisons. */
@@ -97,26 +105,23 @@ export function buildSummary(input: SummaryInput): Summary {
     complete: input.complete,
     stopReason: input.stopReason,
     verdict,
-    flows: input.runtimes.map((runtime, i) => ({
-      name: runtime.flow.name,
-      executor: runtime.flow.load.executor,
-      model: input.schedules[i] === undefined ? ('closed' as const) : ('open' as const),
-      planned: store.counter('iterations', { flow: runtime.flow.name })?.count ?? 0,
-      sent: runtime.sent,
-      dropped: store.counter('dropped_iterations', { flow: runtime.flow.name })?.count ?? 0,
-      identities: runtime.flow.identities.count,
-      tags: runtime.flow.tags,
-      ...(runtime.flow.stream
-        ? {
-            stream:
-              typeof runtime.flow.stream.format === 'string' ? runtime.flow.stream.format : 'custom',
-          }
+    flows: input.flows.map(({ flow, model, sent }) => ({
+      name: flow.name,
+      executor: flow.load.executor,
+      model,
+      planned: store.counter('iterations', { flow: flow.name })?.count ?? 0,
+      sent,
+      dropped: store.counter('dropped_iterations', { flow: flow.name })?.count ?? 0,
+      identities: flow.identities.count,
+      tags: flow.tags,
+      ...(flow.stream
+        ? { stream: typeof flow.stream.format === 'string' ? flow.stream.format : 'custom' }
         : {}),
     })),
     metrics,
     statusCodes,
-    checks: input.runtimes.flatMap((runtime) =>
-      [...runtime.checks].map(([name, tally]) => ({ flow: runtime.flow.name, name, ...tally })),
+    checks: input.flows.flatMap(({ flow, checks }) =>
+      checks.map((check) => ({ flow: flow.name, ...check })),
     ),
     failures: [...input.failures.byKind].map(([kind, entry]) => ({
       kind,
@@ -138,7 +143,7 @@ export function buildSummary(input: SummaryInput): Summary {
       plannedRatePerSec: round(input.generator.plannedRatePerSec),
       achievedRatePerSec: round(input.generator.achievedRatePerSec),
       cpuPercent: round(input.generator.cpuPercent),
-      workers: 1,
+      workers: input.workers,
     },
     notes,
     faultWindows: input.faultWindows,

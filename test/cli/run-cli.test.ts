@@ -47,7 +47,7 @@ describe('launchproof run, end to end', () => {
     const dir = join(out, 'fail');
     const result = await runCli(['run', fixture('fail.ts'), '--target', server.url, '--out', dir]);
     expect(result.code).toBe(99);
-    expect(result.stdout).toMatch(/✗ latency p\(95\)<1\s+observed 2\d\./);
+    expect(result.stdout).toMatch(/✗ latency p\(95\)<1\s+observed \d+\.\d+/);
     expect(onlySummary(dir).verdict).toBe('fail');
   });
 
@@ -93,7 +93,12 @@ describe('launchproof run, end to end', () => {
   it('stops on SIGINT and still writes its summary, marked incomplete', async () => {
     const dir = join(out, 'interrupted');
     const { child, done } = spawnCli(['run', fixture('long.ts'), '--target', server.url, '--out', dir]);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // Interrupt once the load has started (the "planned" line), not while the CLI boots.
+    await new Promise<void>((resolve) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('planned')) setTimeout(resolve, 1_000);
+      });
+    });
     child.kill('SIGINT');
     const result = await done;
     expect(result.stderr).toContain('SIGINT: stopping');
