@@ -190,18 +190,17 @@ function failedRows(summary: Summary): string[][] {
       'threshold',
       escapeMarkdownCell(`${t.metric}: ${t.expression}`),
       escapeMarkdownCell(formatObserved(summary, t)),
-      evidence.map(escapeMarkdownCell).join('<br>'),
+      evidenceCell(evidence),
     ]);
   }
   for (const v of summary.verifications) {
     if (v.ok) continue;
     const name = v.subject === undefined ? v.name : `${v.name} (${v.subject})`;
-    rows.push([
-      'verification',
-      escapeMarkdownCell(name),
-      'failed',
-      v.evidence.map(escapeMarkdownCell).join('<br>'),
-    ]);
+    rows.push(['verification', escapeMarkdownCell(name), 'failed', evidenceCell(v.evidence)]);
   }
   return rows;
+}
+
+function evidenceCell(lines: readonly string[]): string {
+  return lines.length === 0 ? '—' : lines.map(escapeMarkdownCell).join('<br>');
 }

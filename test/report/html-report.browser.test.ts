@@ -6,6 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../src/report/html-report.ts';
+import { renderJunit } from '../../src/report/junit.ts';
+import type { Summary } from '../../src/report/summary-schema.ts';
 import { buildFixtureRun } from '../fixtures/summaries/build-summary.ts';
 
 // Debian's chromium package, never a downloaded browser. Off CI a missing browser skips
@@ -46,6 +48,35 @@ interface ChartPixels {
   error: string | null;
 }
 
+/** The page's globals these tests touch, typed by hand: the project compiles without the DOM lib. */
+interface PageElement {
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): PageList<PageCanvas>;
+}
+interface PageList<T> extends Iterable<T> {
+  length: number;
+}
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(...box: number[]): { data: Uint8ClampedArray } } | null;
+}
+interface PageGlobals {
+  document: { title: string; querySelectorAll(selector: string): PageList<PageElement> };
+  DOMParser: new () => {
+    parseFromString(
+      text: string,
+      type: string,
+    ): {
+      getElementsByTagName(name: string): PageList<{ textContent: string | null }>;
+    };
+  };
+  __pwned?: number;
+  __launchproofCharts: Array<{ id: string; plot: { data: Array<Array<number | null>> } }>;
+}
+
 interface PlotState {
   id: string;
   series: number;
@@ -56,8 +87,12 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the HTML report in headless Chromium'
   let context: BrowserContext;
   let workDir: string;
   let profileDir: string;
+  let failing: Summary;
+  let passing: Summary;
 
   beforeAll(async () => {
+    failing = (await buildFixtureRun('fail')).summary;
+    passing = (await buildFixtureRun('pass')).summary;
     expect(existsSync(CHROMIUM), `Chromium is required on CI at ${CHROMIUM}`).toBe(true);
     workDir = await mkdtemp(join(tmpdir(), 'lp-report-'));
     profileDir = await mkdtemp(join(tmpdir(), 'lp-chromium-profile-'));
@@ -78,7 +113,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the HTML report in headless Chromium'
   });
 
   it('draws every chart of a failing run offline, with no console or page errors', async () => {
-    const { summary } = await buildFixtureRun('fail');
+    const summary = failing;
     const { page, findings } = await openReport(
       context,
       workDir,
@@ -111,7 +146,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the HTML report in headless Chromium'
   });
 
   it('shows the verdict, the saturation warning and every evidence line as text', async () => {
-    const { summary } = await buildFixtureRun('fail');
+    const summary = failing;
     const { page } = await openReport(
       context,
       workDir,
@@ -132,7 +167,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the HTML report in headless Chromium'
   });
 
   it('runs none of the hostile strings in the summary as markup or script', async () => {
-    const { summary } = await buildFixtureRun('fail');
+    const summary = failing;
     const { page, findings } = await openReport(
       context,
       workDir,
@@ -141,10 +176,10 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the HTML report in headless Chromium'
     );
 
     const state = await page.evaluate(() => ({
-      pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
-      images: document.querySelectorAll('img').length,
-      bolds: document.querySelectorAll('td b, li b').length,
-      title: document.title,
+      pwned: (globalThis as unknown as PageGlobals).__pwned ?? null,
+      images: (globalThis as unknown as PageGlobals).document.querySelectorAll('img').length,
+      bolds: (globalThis as unknown as PageGlobals).document.querySelectorAll('td b, li b').length,
+      title: (globalThis as unknown as PageGlobals).document.title,
     }));
     expect(state).toEqual({
       pwned: null,
@@ -159,8 +194,26 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the HTML report in headless Chromium'
     await page.close();
   });
 
+  it("parses junit.xml with the browser's XML parser: no error, one case per outcome", async () => {
+    const summary = failing;
+    const page = await context.newPage();
+    const parsed = await page.evaluate((xml) => {
+      const { DOMParser } = globalThis as unknown as PageGlobals;
+      const doc = new DOMParser().parseFromString(xml, 'application/xml');
+      return {
+        errors: doc.getElementsByTagName('parsererror').length,
+        cases: doc.getElementsByTagName('testcase').length,
+        failures: [...doc.getElementsByTagName('failure')].map((f) => f.textContent),
+      };
+    }, renderJunit(summary));
+    expect(parsed.errors).toBe(0);
+    expect(parsed.cases).toBe(summary.thresholds.length + summary.verifications.length);
+    expect(parsed.failures).toContain(summary.verifications[0]?.evidence.join('\n'));
+    await page.close();
+  });
+
   it('draws a passing run without a saturation warning', async () => {
-    const { summary } = await buildFixtureRun('pass');
+    const summary = passing;
     const { page, findings } = await openReport(
       context,
       workDir,
@@ -208,43 +261,51 @@ async function openReport(
     void dialog.dismiss();
   });
   await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
-  await page.waitForFunction(() => '__launchproofCharts' in window, undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => '__launchproofCharts' in globalThis, undefined, {
+    timeout: 10_000,
+  });
   return { page, findings };
 }
 
 /** Per chart: its canvases and how many pixels are coloured (series, not grey axes or grid). */
 function chartPixels(page: Page): Promise<ChartPixels[]> {
   return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('[data-chart]')].map((figure) => {
-      const canvases = figure.querySelectorAll('canvas');
-      let colored = 0;
-      for (const canvas of canvases) {
-        const ctx = canvas.getContext('2d');
-        if (ctx === null) continue;
-        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-        for (let i = 0; i < data.length; i += 4) {
-          const [r, g, b, a] = [data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0, data[i + 3] ?? 0];
-          // Opaque and coloured: series strokes and stacked fills, not the faint fault shading
-          // (alpha about 33), its grey label, or the grey axes and grid.
-          if (a > 150 && Math.max(r, g, b) - Math.min(r, g, b) > 40) colored++;
+    [...(globalThis as unknown as PageGlobals).document.querySelectorAll('[data-chart]')].map(
+      (figure) => {
+        const canvases = figure.querySelectorAll('canvas');
+        let colored = 0;
+        for (const canvas of canvases) {
+          const ctx = canvas.getContext('2d');
+          if (ctx === null) continue;
+          const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+          for (let i = 0; i < data.length; i += 4) {
+            const [r, g, b, a] = [
+              data[i] ?? 0,
+              data[i + 1] ?? 0,
+              data[i + 2] ?? 0,
+              data[i + 3] ?? 0,
+            ];
+            // Opaque and coloured: series strokes and stacked fills, not the faint fault shading
+            // (alpha about 33), its grey label, or the grey axes and grid.
+            if (a > 150 && Math.max(r, g, b) - Math.min(r, g, b) > 40) colored++;
+          }
         }
-      }
-      const failed = figure.querySelector('.plot')?.textContent ?? '';
-      return {
-        id: figure.dataset.chart ?? '',
-        canvases: canvases.length,
-        coloredPixels: colored,
-        error: failed.startsWith('This chart could not be drawn') ? failed : null,
-      };
-    }),
+        const failed = figure.querySelector('.plot')?.textContent ?? '';
+        return {
+          id: figure.dataset.chart ?? '',
+          canvases: canvases.length,
+          coloredPixels: colored,
+          error: failed.startsWith('This chart could not be drawn') ? failed : null,
+        };
+      },
+    ),
   );
 }
 
 /** Per uPlot instance the page made: its data series (x excluded) and non-null points. */
 function plotStates(page: Page): Promise<PlotState[]> {
   return page.evaluate(() => {
-    type Drawn = { id: string; plot: { data: Array<Array<number | null>> } };
-    const drawn = (window as unknown as { __launchproofCharts: Drawn[] }).__launchproofCharts;
+    const drawn = (globalThis as unknown as PageGlobals).__launchproofCharts;
     return drawn.map(({ id, plot }) => ({
       id,
       series: plot.data.length - 1,
