@@ -95,7 +95,7 @@
         ...chart.series.map((s) => ({
           label: s.label,
           stroke: s.color,
-          width: 2,
+          width: s.width ?? 2,
           spanGaps: true,
           points: { show: false },
           value: (_u, v) => (v == null ? '—' : `${format(v)} ${s.unit}`),
