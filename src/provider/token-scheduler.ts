@@ -5,15 +5,21 @@
  * `EARLY_MS` runs in the same tick, so 2,000 streams cost one timer, not 2,000.
  *
  * 1. `at(dueMs, task)` pushes onto the heap; if the task is now the earliest, re-arm.
- * 2. On fire, pop and run every task whose due time is at most now + EARLY_MS.
- * 3. Re-arm for the new earliest, `floor(due - now)` ms away (timers round up, not down).
+ * 2. On fire, pop and run every task whose due time is at most now + EARLY_MS, now read
+ *    from the clock (not the timer's idea of it).
+ * 3. Re-arm for the new earliest, `round(due - now)` ms away. A timer fires against the
+ *    loop's cached whole-millisecond time, so it may come early: step 2 then runs nothing
+ *    due later than EARLY_MS ahead and step 3 re-arms for the rest.
  */
 
 /** Work to run at a planned time; it receives the time it was due and the time it ran. */
 export type ScheduledTask = (dueMs: number, nowMs: number) => void;
 
-/** Libuv keeps time in whole milliseconds, so a timer can fire up to 1 ms before its due. */
-const EARLY_MS = 1;
+/**
+ * How far ahead of its time a task may run. Half a millisecond centres the error: waiting
+ * for a later timer would make the task late by up to a millisecond instead.
+ */
+const EARLY_MS = 0.5;
 
 export class TokenScheduler {
   #due: number[] = [];
@@ -21,6 +27,7 @@ export class TokenScheduler {
   #timer: NodeJS.Timeout | undefined;
   #armedForMs = Number.POSITIVE_INFINITY;
   #closed = false;
+  #firing = false;
 
   /** Tasks waiting. */
   get size(): number {
@@ -31,7 +38,8 @@ export class TokenScheduler {
   at(dueMs: number, task: ScheduledTask): void {
     if (this.#closed) return;
     this.#push(dueMs, task);
-    if (dueMs < this.#armedForMs) this.#arm();
+    // While firing, tasks reschedule themselves by the thousand: arm once, at the end.
+    if (!this.#firing && dueMs < this.#armedForMs) this.#arm();
   }
 
   /** Drops every waiting task and the timer. */
@@ -50,7 +58,7 @@ export class TokenScheduler {
     const first = this.#due[0];
     if (first === undefined) return;
 
-    const delayMs = Math.max(0, Math.floor(first - performance.now()));
+    const delayMs = Math.max(1, Math.round(first - performance.now()));
     this.#armedForMs = first;
     this.#timer = setTimeout(() => this.#fire(), delayMs);
   }
@@ -62,11 +70,16 @@ export class TokenScheduler {
     // Tasks scheduled by the tasks run here, if already due, wait for the next tick: a
     // stream behind its plan writes one token a tick rather than starving the others.
     let budget = this.#due.length;
-    while (budget-- > 0 && this.#due.length > 0 && (this.#due[0] as number) <= nowMs + EARLY_MS) {
-      const dueMs = this.#due[0] as number;
-      const task = this.#pop();
-      task(dueMs, nowMs);
-      nowMs = performance.now();
+    this.#firing = true;
+    try {
+      while (budget-- > 0 && this.#due.length > 0 && (this.#due[0] as number) <= nowMs + EARLY_MS) {
+        const dueMs = this.#due[0] as number;
+        const task = this.#pop();
+        task(dueMs, nowMs);
+        nowMs = performance.now();
+      }
+    } finally {
+      this.#firing = false;
     }
     if (!this.#closed) this.#arm();
   }
