@@ -91,13 +91,16 @@ export const resilienceSchema = z.strictObject({
 
   /**
    * Streams the client leaves on purpose (`stream.abandonAfter`) are aborted upstream: the
-   * provider counts an aborted stream for each within `within`. Abandonments less than
-   * `settle` after a fault window are left out, since the fault aborts streams of its own.
+   * provider counts an aborted stream within `within` for at least `minShare` of them (a
+   * client may leave the instant an answer ends, when there is nothing left to stop).
+   * Abandonments less than `settle` after a fault window are left out, since the fault
+   * aborts streams of its own.
    */
   abandonedStreamsStop: z
     .strictObject({
       flows: z.array(z.string().min(1)).min(1).optional(),
       within: positiveDuration,
+      minShare: share.default(0.9),
       settle: duration.default(3_000),
     })
     .optional(),
