@@ -2,6 +2,7 @@ import type { RunExtension } from '../engine/run-extension.ts';
 import type { ProviderControl } from '../provider/index.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { rateLimitAndCostExtensions } from './rate-limit-factory.ts';
+import { resilienceExtensions } from './resilience.ts';
 
 /** What the verifiers may reach besides the target itself. */
 export interface VerifyEnvironment {
@@ -23,7 +24,7 @@ type ExtensionFactory = (scenario: Scenario, env: VerifyEnvironment) => RunExten
  * rate-limit, fallback and cost verifiers). Each factory returns nothing when its part of the
  * scenario is absent.
  */
-const FACTORIES: ExtensionFactory[] = [rateLimitAndCostExtensions];
+const FACTORIES: ExtensionFactory[] = [rateLimitAndCostExtensions, resilienceExtensions];
 
 export function extensionsFor(scenario: Scenario, env: VerifyEnvironment): RunExtension[] {
   return FACTORIES.flatMap((factory) => factory(scenario, env));
