@@ -82,6 +82,17 @@ export class FailureTally {
     entry.flows.add(flow);
   }
 
+  /** Adds another tally's entry (a worker's), keeping the first message seen. */
+  merge(kind: string, count: number, message: string, flows: readonly string[]): void {
+    let entry = this.byKind.get(kind);
+    if (entry === undefined) {
+      entry = { count: 0, message, flows: new Set() };
+      this.byKind.set(kind, entry);
+    }
+    entry.count += count;
+    for (const flow of flows) entry.flows.add(flow);
+  }
+
   get total(): number {
     let sum = 0;
     for (const entry of this.byKind.values()) sum += entry.count;

@@ -43,6 +43,8 @@ export interface RunOptions {
    * (the clock is per process, so every thread of the process reads the same one).
    */
   t0Us?: number;
+  /** Notes for the summary from whoever set the run up (e.g. why it used fewer workers). */
+  notes?: readonly string[];
   /** Skip the reachability check (a coordinator did it once for every worker). */
   skipReachabilityCheck?: boolean;
 }
@@ -105,8 +107,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const thresholds = parseAllThresholds(scenario, options.extraThresholds);
   const parts = await executeRun(scenario, options);
   try {
-    return summarizeRun(parts, thresholds, options, [parts.generator], (message) =>
-      options.onEvent?.({ type: 'warning', message }),
+    return summarizeRun(
+      parts,
+      thresholds,
+      options,
+      [parts.generator],
+      (message) => options.onEvent?.({ type: 'warning', message }),
+      options.notes ?? [],
     );
   } finally {
     parts.dispose();
@@ -189,7 +196,10 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
   let t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
   const elapsedMs = () => Math.max(0, (clock.nowUs() - t0Us) / 1_000);
   const store = new MetricStore(elapsedMs);
-  const series = new TimeSeries(scenario.flows.map((flow) => flow.name));
+  const series = new TimeSeries(
+    scenario.flows.map((flow) => flow.name),
+    { keepFlowHistograms: options.share !== undefined },
+  );
   const monitor = new GeneratorMonitor();
   const failures = new FailureTally();
 

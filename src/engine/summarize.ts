@@ -45,7 +45,7 @@ export interface FlowOutcome {
 }
 
 /** Whole-run histograms kept in the summary, for spectra and comparisons. */
-const KEPT_HISTOGRAMS = ['latency', 'http_req_duration', 'chat_ttft'] as const;
+const KEPT_HISTOGRAMS = ['latency', 'http_req_duration', 'chat_ttft', 'chat_ttft_send'] as const;
 
 /** Turns a finished run's store and series into `summary.json`'s object. */
 export function buildSummary(input: SummaryInput): Summary {
@@ -170,17 +170,19 @@ function summarizeMetric(store: MetricStore, name: string, tags: Tags): MetricSu
       const stats = store.trend(name, tags);
       if (stats === undefined) return undefined;
       const unit: TrendUnit = metricDefinition(name)?.unit ?? 'ms';
+      // A percentile is the top of its HDR bucket, which can sit a hair above the true max.
+      const at = (p: number) => round(Math.min(stats.percentile(p), stats.max));
       return {
         kind: 'trend',
         unit,
         count: stats.count,
         min: round(stats.min),
         mean: round(stats.mean),
-        p50: round(stats.percentile(50)),
-        p90: round(stats.percentile(90)),
-        p95: round(stats.percentile(95)),
-        p99: round(stats.percentile(99)),
-        'p99.9': round(stats.percentile(99.9)),
+        p50: at(50),
+        p90: at(90),
+        p95: at(95),
+        p99: at(99),
+        'p99.9': at(99.9),
         max: round(stats.max),
       };
     }

@@ -35,6 +35,15 @@ export interface SecondRow {
   cpuPercent: number;
 }
 
+/** One flow's second as encoded histograms (µs), so seconds of several workers can merge. */
+export interface FlowSecondHistograms {
+  t: number;
+  flow: string;
+  latency: string | undefined;
+  duration: string | undefined;
+  ttft: string | undefined;
+}
+
 /** An encoded per-second histogram, for HdrHistogram interval logs. */
 export interface IntervalHistogram {
   startMs: number;
@@ -73,6 +82,9 @@ export interface GeneratorSecond {
 export class TimeSeries {
   readonly rows: SecondRow[] = [];
   readonly intervals: IntervalHistogram[] = [];
+  /** Filled only when asked (`keepFlowHistograms`): workers send these to be merged. */
+  readonly flowSeconds: FlowSecondHistograms[] = [];
+  readonly #keepFlowHistograms: boolean;
   readonly #flows = new Map<string, FlowAccumulator>();
   readonly #logged: Record<LoggedMetric, ValueHistogram>;
   readonly #ring: ValueHistogram[] = [];
@@ -82,7 +94,8 @@ export class TimeSeries {
   #sent = 0;
   #dropped = 0;
 
-  constructor(flowNames: readonly string[]) {
+  constructor(flowNames: readonly string[], options: { keepFlowHistograms?: boolean } = {}) {
+    this.#keepFlowHistograms = options.keepFlowHistograms === true;
     for (const name of flowNames) this.#flows.set(name, newAccumulator());
     this.#logged = {
       latency: new ValueHistogram(),
@@ -169,6 +182,15 @@ export class TimeSeries {
   #closeSecond(generator: GeneratorSecond): void {
     const flows: Record<string, FlowSecond> = {};
     for (const [name, acc] of this.#flows) {
+      if (this.#keepFlowHistograms) {
+        this.flowSeconds.push({
+          t: this.#second,
+          flow: name,
+          latency: acc.latency.count > 0 ? acc.latency.encode() : undefined,
+          duration: acc.duration.count > 0 ? acc.duration.encode() : undefined,
+          ttft: acc.ttft.count > 0 ? acc.ttft.encode() : undefined,
+        });
+      }
       flows[name] = {
         requests: acc.requests,
         ratelimited: acc.ratelimited,
@@ -223,7 +245,7 @@ function newAccumulator(): FlowAccumulator {
   };
 }
 
-function percentiles(histogram: ValueHistogram): SecondPercentiles | null {
+export function percentiles(histogram: ValueHistogram): SecondPercentiles | null {
   if (histogram.count === 0) return null;
   return {
     count: histogram.count,

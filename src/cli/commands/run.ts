@@ -5,6 +5,8 @@ import { tsImport } from 'tsx/esm/api';
 import { z } from 'zod';
 import { DEMO_FLAWS, type DemoFlaw, type DemoStack, startDemoStack } from '../../demo/index.ts';
 import { type RunEvent, runScenario } from '../../engine/run-scenario.ts';
+import { planWorkers } from '../../engine/workers/plan-workers.ts';
+import { runWithWorkers } from '../../engine/workers/run-workers.ts';
 import { LaunchproofError } from '../../errors.ts';
 import { ProviderControl } from '../../provider/index.ts';
 import { appendStepSummary, renderMarkdown } from '../../report/markdown.ts';
@@ -84,6 +86,15 @@ const options = {
     valueName: 'N',
     schema: numberText('a whole number').optional(),
   }),
+  workers: stringOption({
+    description:
+      'worker threads that share the load (each identity lives in one); by default one per core, capped by what the plan needs',
+    valueName: 'N',
+    schema: numberText('a whole number')
+      .refine((n) => n >= 1, { error: 'expected at least 1' })
+      .optional(),
+    defaultText: 'cores, capped by the plan',
+  }),
   'demo-flaw': stringOption({
     description: `starts the embedded demo with a flaw (${DEMO_FLAWS.join(', ')})`,
     valueName: 'NAME',
@@ -122,11 +133,12 @@ export const runCommand: Command<typeof options> = {
 
     const loaded = await loadScenario(file, io.cwd);
     const extraThresholds = opts.thresholds ? await loadThresholdsFile(opts.thresholds, io.cwd) : undefined;
-    const scenario = applyOverrides(loaded.scenario, {
+    const overrides = {
       ...(opts.duration !== undefined ? { durationMs: opts.duration } : {}),
       ...(opts.rate !== undefined ? { ratePerSec: opts.rate } : {}),
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-    });
+    };
+    const scenario = applyOverrides(loaded.scenario, overrides);
 
     const style = terminalStyle(io.stderr, io.env, opts.ci);
     const paint = painter(style);
@@ -154,15 +166,28 @@ export const runCommand: Command<typeof options> = {
     try {
       io.stderr.write(`running ${scenario.name} against ${target}\n`);
       const progress = progressPrinter(io, style.live);
-      const result = await runScenario(scenario, {
+      const plan = planWorkers(scenario, opts.workers, extensions.length > 0);
+      const runOptions = {
         target,
         scenarioFile: file,
         signal: io.signal,
         extraThresholds,
         extensions,
         toolVersion: TOOL_VERSION,
-        onEvent: (event) => progress(event),
-      });
+        onEvent: (event: RunEvent) => progress(event),
+        ...(plan.note === undefined ? {} : { notes: [plan.note] }),
+      };
+      if (plan.count > 1) io.stderr.write(`${plan.count} worker threads\n`);
+      const result =
+        plan.count > 1
+          ? await runWithWorkers(scenario, {
+              ...runOptions,
+              file: loaded.file,
+              cwd: io.cwd,
+              overrides,
+              workers: plan.count,
+            })
+          : await runScenario(scenario, runOptions);
       progress({ type: 'stopping', reason: 'finished' });
 
       const summary = summarySchema.parse(result.summary);
