@@ -19,7 +19,7 @@ import {
 import type { FromWorker, ToWorker, WorkerInput, WorkerReport } from './worker-protocol.ts';
 
 /** Time between the last worker being ready and t0: each builds its pools in it. */
-const START_LEAD_MS = 250;
+const START_LEAD_MS = 500;
 
 export interface WorkerRunOptions extends RunOptions {
   /** The scenario file: each worker loads it itself. */

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isLaunchproofError } from '../../errors.ts';
+import { initHistograms } from '../../metrics/histogram.ts';
 import { loadScenario } from '../../scenario/load-scenario.ts';
 import { applyOverrides } from '../../scenario/overrides.ts';
 import { executeRun } from '../run-scenario.ts';
@@ -17,6 +18,8 @@ const post = (message: FromWorker) => port.postMessage(message);
 try {
   const loaded = await loadScenario(input.file, input.cwd);
   const scenario = applyOverrides(loaded.scenario, input.overrides);
+  // Compile the histograms' WebAssembly before reporting ready, not after t0.
+  await initHistograms();
   const stop = new AbortController();
   const t0Us = await new Promise<number>((resolve) => {
     port.on('message', (message: ToWorker) => {
