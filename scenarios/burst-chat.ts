@@ -26,7 +26,10 @@ export default defineScenario({
     {
       name: 'spread',
       load: { executor: 'burst', count: 40, spread: '2s', spacing: 'poisson', startTime: '3s' },
-      identities: { count: 40, sourceAddresses: ['127.0.1.2', '127.0.1.3', '127.0.1.4', '127.0.1.5'] },
+      identities: {
+        count: 40,
+        sourceAddresses: ['127.0.1.2', '127.0.1.3', '127.0.1.4', '127.0.1.5'],
+      },
       stream: { format: 'vercel-ai', idleTimeout: '10s' },
       fallbackMarker: { header: 'x-chat-fallback', event: 'fallback' },
       request: (ctx) => ({

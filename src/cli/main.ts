@@ -20,7 +20,8 @@ const COMMANDS: Record<string, CommandEntry> = {
   },
   provider: {
     summary: 'start the mock LLM provider, or a fault proxy in front of a real one',
-    load: async () => (await import('./commands/provider.ts')).providerCommand as unknown as Command,
+    load: async () =>
+      (await import('./commands/provider.ts')).providerCommand as unknown as Command,
   },
   report: {
     summary: "re-render a run's report.html and CI outputs from its summary.json",
@@ -75,7 +76,8 @@ function reportError(error: unknown, io: CommandIo): number {
   if (isLaunchproofError(error)) {
     const lines = [`error: ${error.message}`, ...error.details.map((line) => `  ${line}`)];
     if (error.hint) lines.push(`hint: ${error.hint}`);
-    if (io.verbose && error.cause instanceof Error && error.cause.stack) lines.push(error.cause.stack);
+    if (io.verbose && error.cause instanceof Error && error.cause.stack)
+      lines.push(error.cause.stack);
     io.stderr.write(`${lines.join('\n')}\n`);
     return error.isUsage ? EXIT.usage : EXIT.error;
   }
@@ -132,7 +134,9 @@ export async function runProcess(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(`\n${signal}: stopping; results will still be written (again to force)\n`);
+      process.stderr.write(
+        `\n${signal}: stopping; results will still be written (again to force)\n`,
+      );
       controller.abort();
     } else {
       process.exit(130);

@@ -44,7 +44,9 @@ export function renderSummaryTable(summary: Summary, paint: Paint): string {
   const others = entries.filter(([, m]) => m.kind !== 'trend');
   for (const [name, m] of others) {
     if (m.kind === 'rate') {
-      lines.push(`  ${name.padEnd(40)} ${(m.rate * 100).toFixed(2)}%  (${m.passes} of ${m.passes + m.fails})`);
+      lines.push(
+        `  ${name.padEnd(40)} ${(m.rate * 100).toFixed(2)}%  (${m.passes} of ${m.passes + m.fails})`,
+      );
     } else if (m.kind === 'counter') {
       lines.push(`  ${name.padEnd(40)} ${fixed(m.count)}  (${fixed(m.ratePerSec)}/s)`);
     } else if (m.kind === 'gauge') {
@@ -73,7 +75,9 @@ export function renderSummaryTable(summary: Summary, paint: Paint): string {
   if (summary.thresholds.length > 0) lines.push('', 'thresholds');
   for (const t of summary.thresholds) {
     const observed = t.observed === null ? (t.note ?? 'no data') : fixed(t.observed);
-    lines.push(`  ${paint(t.ok ? 'green' : 'red', t.ok ? '✓' : '✗')} ${t.metric} ${t.expression}  observed ${observed}`);
+    lines.push(
+      `  ${paint(t.ok ? 'green' : 'red', t.ok ? '✓' : '✗')} ${t.metric} ${t.expression}  observed ${observed}`,
+    );
   }
   if (summary.verifications.length > 0) lines.push('', 'verifications');
   for (const v of summary.verifications) {
@@ -107,9 +111,13 @@ function shown(key: string, thresholdKeys: ReadonlySet<string>): boolean {
 }
 
 function table(header: readonly string[], rows: readonly string[][]): string {
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const widths = header.map((cell, i) =>
+    Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
   const render = (row: readonly string[]) =>
-    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ');
   return [render(header), ...rows.map(render)].map((line) => `  ${line}`).join('\n');
 }
 

@@ -1,7 +1,10 @@
 import type { LoadShape } from '../scenario/schema.ts';
 import { SeededRandom } from '../util/random.ts';
 
-type OpenLoad = Extract<LoadShape, { executor: 'constant-arrival-rate' | 'ramping-arrival-rate' | 'burst' }>;
+type OpenLoad = Extract<
+  LoadShape,
+  { executor: 'constant-arrival-rate' | 'ramping-arrival-rate' | 'burst' }
+>;
 
 /** A piece of the planned rate: linear from `fromPerUs` to `toPerUs` over `durationUs`. */
 interface RateSegment {
@@ -77,7 +80,13 @@ function rateSegments(load: Exclude<OpenLoad, { executor: 'burst' }>, startUs: n
   const segments: RateSegment[] = [];
   if (load.executor === 'constant-arrival-rate') {
     const r = perUs(load.rate);
-    segments.push({ startUs, durationUs: load.duration * 1_000, fromPerUs: r, toPerUs: r, before: 0 });
+    segments.push({
+      startUs,
+      durationUs: load.duration * 1_000,
+      fromPerUs: r,
+      toPerUs: r,
+      before: 0,
+    });
     return segments;
   }
 

@@ -1,4 +1,4 @@
-import { Faker, base, en } from '@faker-js/faker';
+import { base, en, Faker } from '@faker-js/faker';
 import type { MetricStore, TrendLeaf } from '../metrics/metric-store.ts';
 import { statusClass, type Tags, tagKey } from '../metrics/tags.ts';
 import type { TimeSeries } from '../metrics/time-series.ts';
@@ -136,7 +136,8 @@ export class FlowRuntime {
     this.flow = flow;
     this.#ctx = ctx;
     this.cap = inFlightCap(flow);
-    const perIdentity = flow.connections ?? Math.max(1, Math.ceil(this.cap / flow.identities.count));
+    const perIdentity =
+      flow.connections ?? Math.max(1, Math.ceil(this.cap / flow.identities.count));
     this.clients = createIdentityClients(flow, ctx.origin, perIdentity);
     // `kind` lets one threshold set tell chat streams from plain API calls.
     this.#baseTags = { kind: flow.stream ? 'chat' : 'http', ...flow.tags, flow: flow.name };
@@ -147,7 +148,8 @@ export class FlowRuntime {
     this.#keepBody =
       this.checks.size > 0 ||
       flow.onResponse !== undefined ||
-      (marker !== undefined && (marker.jsonField !== undefined || marker.textPattern !== undefined));
+      (marker !== undefined &&
+        (marker.jsonField !== undefined || marker.textPattern !== undefined));
   }
 
   /** Whether identity `index` is this process's to drive (always, without workers). */
@@ -331,7 +333,11 @@ export class FlowRuntime {
       failure = { kind: 'stream', reason: stream.failure.kind };
     }
 
-    const leaves = this.#leavesFor(failure && exchange.status === 0 ? 0 : exchange.status, request, phase);
+    const leaves = this.#leavesFor(
+      failure && exchange.status === 0 ? 0 : exchange.status,
+      request,
+      phase,
+    );
     const tags = leaves.tags;
     const latencyUs = exchange.endUs - exchange.intendedUs;
     const durationUs = exchange.endUs - exchange.startUs;
@@ -357,7 +363,10 @@ export class FlowRuntime {
       if (stream.firstContentUs !== undefined) {
         ttftUs = stream.firstContentUs - exchange.intendedUs;
         store.record(store.trendLeaf('chat_ttft', tags), ttftUs);
-        store.record(store.trendLeaf('chat_ttft_send', tags), stream.firstContentUs - exchange.startUs);
+        store.record(
+          store.trendLeaf('chat_ttft_send', tags),
+          stream.firstContentUs - exchange.startUs,
+        );
         store.record(store.trendLeaf('chat_duration', tags), exchange.endUs - exchange.startUs);
         store.record(store.trendLeaf('chat_tokens', tags), stream.outputTokens);
         const genUs = stream.endUs - stream.firstContentUs;
@@ -484,7 +493,8 @@ function isFallback(exchange: HttpExchange, flow: Flow): boolean {
     try {
       let value: unknown = JSON.parse(exchange.bodyText());
       for (const key of marker.jsonField.split('.')) {
-        value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+        value =
+          value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
       }
       if (value !== undefined && value !== null && value !== false) return true;
     } catch {
@@ -497,7 +507,8 @@ function isFallback(exchange: HttpExchange, flow: Flow): boolean {
 /** Turns what a scenario gives (object or builder result) into a request undici can send. */
 function prepare(spec: RequestSpecInput, _ctx: unknown): PreparedRequest {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(spec.headers ?? {}))
+    headers[name.toLowerCase()] = value;
   let body: string | Uint8Array | null = spec.body ?? null;
   if (spec.json !== undefined) {
     body = JSON.stringify(spec.json);

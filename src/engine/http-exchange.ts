@@ -152,7 +152,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       // A body timeout on a stream is a stall: no event within the flow's idle timeout.
       if (failure.kind === 'timeout' && failure.phase === 'body') {
         failure = { kind: 'stream', reason: 'stalled' };
-        this.streamResult = stream.fail({ kind: 'stalled', idleMs: this.#options.idleTimeoutMs }, now);
+        this.streamResult = stream.fail(
+          { kind: 'stalled', idleMs: this.#options.idleTimeoutMs },
+          now,
+        );
       } else {
         this.streamResult = stream.fail({ kind: 'truncated' }, now);
       }

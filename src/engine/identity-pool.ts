@@ -80,8 +80,12 @@ function claimedHeaders(
 ): Record<string, string> {
   if (config === undefined) return {};
   const base = config.from.split('.').map(Number);
-  const value = (((base[0] ?? 0) << 24) >>> 0) + ((base[1] ?? 0) << 16) + ((base[2] ?? 0) << 8) +
-    (base[3] ?? 0) + index;
+  const value =
+    (((base[0] ?? 0) << 24) >>> 0) +
+    ((base[1] ?? 0) << 16) +
+    ((base[2] ?? 0) << 8) +
+    (base[3] ?? 0) +
+    index;
   const address = [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
   const headers: Record<string, string> = {};
   for (const name of config.headers) {

@@ -1,11 +1,11 @@
+import type { MetricStore } from '../metrics/metric-store.ts';
+import type { TimeSeries } from '../metrics/time-series.ts';
 import type { LoadShape } from '../scenario/schema.ts';
-import { SeededRandom, deriveSeed } from '../util/random.ts';
+import { deriveSeed, SeededRandom } from '../util/random.ts';
 import type { ArrivalSchedule } from './arrival-schedule.ts';
 import type { Clock } from './clock.ts';
 import type { FlowRuntime } from './flow-runtime.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
-import type { MetricStore } from '../metrics/metric-store.ts';
-import type { TimeSeries } from '../metrics/time-series.ts';
 
 export interface LoopContext {
   clock: Clock;
@@ -61,7 +61,12 @@ export function runOpenLoop(
           ctx.series.countDropped();
         } else {
           ctx.monitor.recordSendLag(ctx.clock.nowUs() - intendedUs);
-          runtime.send(iteration, intendedUs, iteration % runtime.cap, runtime.clientFor(iteration));
+          runtime.send(
+            iteration,
+            intendedUs,
+            iteration % runtime.cap,
+            runtime.clientFor(iteration),
+          );
         }
         iteration++;
         sends++;

@@ -17,9 +17,13 @@ export function checkReachable(origin: string, timeoutMs = CONNECT_TIMEOUT_MS): 
     const fail = (reason: string) => {
       socket.destroy();
       reject(
-        new LaunchproofError('LP_ERR_TARGET_UNREACHABLE', `target ${origin} unreachable: ${reason}`, {
-          hint: 'start the target first, or leave out --target to run against the embedded demo',
-        }),
+        new LaunchproofError(
+          'LP_ERR_TARGET_UNREACHABLE',
+          `target ${origin} unreachable: ${reason}`,
+          {
+            hint: 'start the target first, or leave out --target to run against the embedded demo',
+          },
+        ),
       );
     };
     socket.setTimeout(timeoutMs, () => fail(`no connection within ${timeoutMs} ms`));

@@ -1,5 +1,5 @@
-import { METRIC_CATALOG } from '../metrics/metric-catalog.ts';
 import { initHistograms } from '../metrics/histogram.ts';
+import { METRIC_CATALOG } from '../metrics/metric-catalog.ts';
 import { MetricStore } from '../metrics/metric-store.ts';
 import { type IntervalHistogram, TimeSeries } from '../metrics/time-series.ts';
 import type { Summary, Verification } from '../report/summary-schema.ts';
@@ -7,20 +7,20 @@ import type { Scenario } from '../scenario/schema.ts';
 import {
   evaluateThresholds,
   shouldAbort,
-  validateThresholdMetrics,
   type ThresholdResult,
+  validateThresholdMetrics,
 } from '../thresholds/evaluate.ts';
 import { type ParsedThreshold, parseThresholds } from '../thresholds/parse.ts';
+import { deriveSeed } from '../util/random.ts';
 import { createArrivalSchedule, isOpenLoad } from './arrival-schedule.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 import { FailureTally, FlowRuntime, type Phase } from './flow-runtime.ts';
-import { type GeneratorPart, GeneratorMonitor, generatorHealth } from './generator-monitor.ts';
+import { GeneratorMonitor, type GeneratorPart, generatorHealth } from './generator-monitor.ts';
 import { setupIdentities } from './identity-pool.ts';
 import { closedDurationMs, type LoopContext, runClosedLoop, runOpenLoop } from './load-loops.ts';
 import { checkReachable } from './reachability.ts';
 import type { ExtensionOutput, RunExtension } from './run-extension.ts';
 import { buildSummary, type FlowOutcome } from './summarize.ts';
-import { deriveSeed } from '../util/random.ts';
 
 export interface RunOptions {
   /** The target's origin, e.g. `http://127.0.0.1:3000`. */
@@ -333,13 +333,19 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
           const load = runtime.flow.load;
           if (schedule !== undefined) await runOpenLoop(runtime, schedule, loopCtx);
           else if (load.executor === 'constant-vus' || load.executor === 'ramping-vus') {
-            await runClosedLoop(runtime, load, deriveSeed(scenario.seed, runtime.flow.name), loopCtx);
+            await runClosedLoop(
+              runtime,
+              load,
+              deriveSeed(scenario.seed, runtime.flow.name),
+              loopCtx,
+            );
           }
           const graceMs = stopController.signal.aborted
             ? (options.interruptGraceMs ?? 2_000)
             : load.gracefulStop;
           await drain(runtime, graceMs, stopController.signal.aborted ? undefined : stopped);
-          if (stopController.signal.aborted) await drain(runtime, options.interruptGraceMs ?? 2_000);
+          if (stopController.signal.aborted)
+            await drain(runtime, options.interruptGraceMs ?? 2_000);
           runtime.abortAll();
         }),
       );
@@ -363,7 +369,9 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
             {
               name: extension.name,
               ok: false,
-              evidence: [`the check itself failed: ${error instanceof Error ? error.message : error}`],
+              evidence: [
+                `the check itself failed: ${error instanceof Error ? error.message : error}`,
+              ],
             },
           ],
         });
@@ -417,7 +425,9 @@ function parseAllThresholds(
   const known = Object.keys(METRIC_CATALOG);
   validateThresholdMetrics(
     parsed,
-    (name) => (METRIC_CATALOG as Record<string, { kind: 'trend' | 'counter' | 'rate' | 'gauge' }>)[name]?.kind,
+    (name) =>
+      (METRIC_CATALOG as Record<string, { kind: 'trend' | 'counter' | 'rate' | 'gauge' }>)[name]
+        ?.kind,
     known,
   );
   return parsed;

@@ -84,7 +84,9 @@ export function buildSummary(input: SummaryInput): Summary {
 
   const notes = [...input.notes];
   if (!input.complete) {
-    notes.push(`the run stopped early (${input.stopReason}): figures cover ${Math.round(input.durationMs)} ms`);
+    notes.push(
+      `the run stopped early (${input.stopReason}): figures cover ${Math.round(input.durationMs)} ms`,
+    );
   }
   if (input.generator.saturated) {
     notes.push(`figures may be unreliable: ${input.generator.reasons.join('; ')}`);
@@ -189,7 +191,11 @@ function summarizeMetric(store: MetricStore, name: string, tags: Tags): MetricSu
     case 'counter': {
       const counter = store.counter(name, tags);
       if (counter === undefined) return undefined;
-      return { kind: 'counter', count: round(counter.count), ratePerSec: round(counter.ratePerSec) };
+      return {
+        kind: 'counter',
+        count: round(counter.count),
+        ratePerSec: round(counter.ratePerSec),
+      };
     }
     case 'rate': {
       const rate = store.rate(name, tags);

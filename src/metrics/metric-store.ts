@@ -1,6 +1,6 @@
+import { ValueHistogram } from './histogram.ts';
 import type { MetricKind } from './metric-catalog.ts';
 import { metricDefinition, TREND_SCALE } from './metric-catalog.ts';
-import { ValueHistogram } from './histogram.ts';
 import { type Tags, tagKey, tagsMatch } from './tags.ts';
 
 /** Values are in the metric's reported unit: milliseconds for timings, raw numbers otherwise. */
@@ -207,7 +207,11 @@ export class MetricStore {
         tags: leaf.tags,
         encoded: leaf.histogram.encode(),
       })),
-      counters: [...this.#counters.values()].map(({ name, tags, value }) => ({ name, tags, value })),
+      counters: [...this.#counters.values()].map(({ name, tags, value }) => ({
+        name,
+        tags,
+        value,
+      })),
       rates: [...this.#rates.values()].map(({ name, tags, passes, total }) => ({
         name,
         tags,

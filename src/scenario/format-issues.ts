@@ -41,7 +41,9 @@ function describe(issue: Issue): string {
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_union':
-      return issue.message.startsWith('Invalid') ? `expected a valid value, received ${received}` : issue.message;
+      return issue.message.startsWith('Invalid')
+        ? `expected a valid value, received ${received}`
+        : issue.message;
     default:
       return received === undefined ? issue.message : `${issue.message}, received ${received}`;
   }

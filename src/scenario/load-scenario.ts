@@ -33,15 +33,22 @@ export async function loadScenario(path: string, cwd = process.cwd()): Promise<L
     throw new LaunchproofError(
       'LP_ERR_SCENARIO_LOAD',
       `scenario ${path} failed to load: ${firstLine(error)}`,
-      { cause: error, hint: 'fix the error in the scenario file (run with --verbose for the stack)' },
+      {
+        cause: error,
+        hint: 'fix the error in the scenario file (run with --verbose for the stack)',
+      },
     );
   }
 
   const exported = unwrapDefault(module);
   if (exported === undefined) {
-    throw new LaunchproofError('LP_ERR_SCENARIO_INVALID', `scenario ${path} has no default export`, {
-      hint: 'end the file with `export default defineScenario({ … })`',
-    });
+    throw new LaunchproofError(
+      'LP_ERR_SCENARIO_INVALID',
+      `scenario ${path} has no default export`,
+      {
+        hint: 'end the file with `export default defineScenario({ … })`',
+      },
+    );
   }
   return { scenario: validateScenario(exported, path), file };
 }

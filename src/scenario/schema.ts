@@ -240,16 +240,17 @@ export const timeoutsSchema = z
 
 export const flowSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]+$/, { message: 'expected letters, digits, _ . or -' }),
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'expected letters, digits, _ . or -' }),
     load: loadSchema,
     request: z.union([requestSpecSchema, fn<RequestBuilder>('a request or a builder')]),
     identities: identitiesSchema.default({ count: 1 }),
     checks: z.record(z.string(), checkSchema).default({}),
     tags: z.record(z.string(), z.string()).default({}),
     stream: streamSchema.optional(),
-    expectedStatuses: z.array(statusRange).min(1).default([{ min: 200, max: 399 }]),
+    expectedStatuses: z
+      .array(statusRange)
+      .min(1)
+      .default([{ min: 200, max: 399 }]),
     timeouts: timeoutsSchema.default({
       connect: 10_000,
       headers: 60_000,
@@ -385,7 +386,16 @@ export type RequestBuilder = (ctx: RequestContext) => RequestSpecInput;
 export type CheckPredicate = (response: ResponseView) => boolean;
 export type ResponseHook = (ctx: RequestContext, response: ResponseView) => void;
 /** A custom stream format: an SSE event to its text delta (or a richer record). */
-export type CustomStreamEventReader = (event: { event?: string; data: string; id?: string }) =>
-  | { text?: string; done?: boolean; usage?: { inputTokens?: number; outputTokens?: number }; error?: string }
+export type CustomStreamEventReader = (event: {
+  event?: string;
+  data: string;
+  id?: string;
+}) =>
+  | {
+      text?: string;
+      done?: boolean;
+      usage?: { inputTokens?: number; outputTokens?: number };
+      error?: string;
+    }
   | string
   | undefined;

@@ -16,10 +16,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    throw new LaunchproofError('LP_ERR_RESULTS_WRITE', `could not write ${path}: ${reason(error)}`, {
-      cause: error,
-      hint: 'check that the results folder is writable and the disk is not full',
-    });
+    throw new LaunchproofError(
+      'LP_ERR_RESULTS_WRITE',
+      `could not write ${path}: ${reason(error)}`,
+      {
+        cause: error,
+        hint: 'check that the results folder is writable and the disk is not full',
+      },
+    );
   }
 }
 

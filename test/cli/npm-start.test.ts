@@ -7,7 +7,9 @@ import { runCli } from '../helpers/cli.ts';
 
 function readSummary(dir: string) {
   const [run] = readdirSync(dir);
-  return summarySchema.parse(JSON.parse(readFileSync(join(dir, run as string, 'summary.json'), 'utf8')));
+  return summarySchema.parse(
+    JSON.parse(readFileSync(join(dir, run as string, 'summary.json'), 'utf8')),
+  );
 }
 
 describe('the launch-ready suite against the embedded demo (npm start)', () => {

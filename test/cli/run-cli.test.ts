@@ -1,4 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,13 +93,22 @@ describe('launchproof run, end to end', () => {
   it('exits 1 with one line naming the URL when the target is unreachable', async () => {
     const result = await runCli(['run', fixture('pass.ts'), '--target', 'http://127.0.0.1:9']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('error: target http://127.0.0.1:9 unreachable: connection refused');
+    expect(result.stderr).toContain(
+      'error: target http://127.0.0.1:9 unreachable: connection refused',
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('stops on SIGINT and still writes its summary, marked incomplete', async () => {
     const dir = join(out, 'interrupted');
-    const { child, done } = spawnCli(['run', fixture('long.ts'), '--target', server.url, '--out', dir]);
+    const { child, done } = spawnCli([
+      'run',
+      fixture('long.ts'),
+      '--target',
+      server.url,
+      '--out',
+      dir,
+    ]);
     // Interrupt once the load has started (the "planned" line), not while the CLI boots.
     await new Promise<void>((resolve) => {
       child.stderr?.on('data', (chunk: Buffer) => {
@@ -127,7 +143,17 @@ describe('launchproof run, end to end', () => {
   it('documents every flag with its unit and default in --help', async () => {
     const result = await runCli(['run', '--help']);
     expect(result.code).toBe(0);
-    for (const flag of ['--target', '--provider', '--thresholds', '--out', '--duration', '--rate', '--engine', '--seed', '--ci']) {
+    for (const flag of [
+      '--target',
+      '--provider',
+      '--thresholds',
+      '--out',
+      '--duration',
+      '--rate',
+      '--engine',
+      '--seed',
+      '--ci',
+    ]) {
       expect(result.stdout).toContain(flag);
     }
     expect(result.stdout).toMatch(/--rate N[\s\S]*?unit: requests\/s[\s\S]*?--engine/);

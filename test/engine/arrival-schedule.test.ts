@@ -58,7 +58,12 @@ describe('arrival schedules', () => {
   });
 
   it('gives the same Poisson schedule for the same seed and another for another seed', () => {
-    const load = { executor: 'constant-arrival-rate', rate: 500, duration: '2s', spacing: 'poisson' };
+    const load = {
+      executor: 'constant-arrival-rate',
+      rate: 500,
+      duration: '2s',
+      spacing: 'poisson',
+    };
     const a = [...schedule(load, 42).offsets()];
     const b = [...schedule(load, 42).offsets()];
     const c = [...schedule(load, 43).offsets()];
@@ -82,7 +87,12 @@ describe('arrival schedules', () => {
   });
 
   it('offsets every arrival by the flow startTime', () => {
-    const s = schedule({ executor: 'constant-arrival-rate', rate: 1, duration: '2s', startTime: '5s' });
+    const s = schedule({
+      executor: 'constant-arrival-rate',
+      rate: 1,
+      duration: '2s',
+      startTime: '5s',
+    });
     expect([...s.offsets()]).toEqual([5_000_000, 6_000_000]);
   });
 });

@@ -75,7 +75,11 @@ describe('chat timings against the mock provider', () => {
               request: {
                 method: 'POST',
                 path: '/v1/chat/completions',
-                json: { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+                json: {
+                  model: 'gpt-4o-mini',
+                  stream: true,
+                  messages: [{ role: 'user', content: 'hi' }],
+                },
               },
             },
           ],
@@ -85,7 +89,11 @@ describe('chat timings against the mock provider', () => {
       expect(summary.failures).toEqual([
         expect.objectContaining({ kind: 'stream-stalled', count: 5 }),
       ]);
-      expect(summary.metrics.chat_stream_failed).toMatchObject({ kind: 'rate', passes: 5, fails: 0 });
+      expect(summary.metrics.chat_stream_failed).toMatchObject({
+        kind: 'rate',
+        passes: 5,
+        fails: 0,
+      });
       expect(summary.metrics.http_req_failed).toMatchObject({ kind: 'rate', passes: 5 });
     } finally {
       provider.setFaults([]);
@@ -105,7 +113,11 @@ describe('chat timings against the mock provider', () => {
             request: {
               method: 'POST',
               path: '/v1/chat/completions',
-              json: { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+              json: {
+                model: 'gpt-4o-mini',
+                stream: true,
+                messages: [{ role: 'user', content: 'hi' }],
+              },
             },
           },
         ],

@@ -31,7 +31,12 @@ describe('measuring against a real server', () => {
         flows: [
           {
             name: 'steady',
-            load: { executor: 'constant-arrival-rate', rate: 200, duration: '3s', preAllocatedVUs: 50 },
+            load: {
+              executor: 'constant-arrival-rate',
+              rate: 200,
+              duration: '3s',
+              preAllocatedVUs: 50,
+            },
             request: { path: '/' },
           },
         ],
@@ -56,7 +61,12 @@ describe('measuring against a real server', () => {
         flows: [
           {
             name: 'fast',
-            load: { executor: 'constant-arrival-rate', rate: 1_000, duration: '2s', preAllocatedVUs: 100 },
+            load: {
+              executor: 'constant-arrival-rate',
+              rate: 1_000,
+              duration: '2s',
+              preAllocatedVUs: 100,
+            },
             request: { path: '/' },
           },
         ],
@@ -133,7 +143,12 @@ describe('coordinated omission', () => {
         flows: [
           {
             name: 'open',
-            load: { executor: 'constant-arrival-rate', rate: 100, duration: '3s', preAllocatedVUs: 200 },
+            load: {
+              executor: 'constant-arrival-rate',
+              rate: 100,
+              duration: '3s',
+              preAllocatedVUs: 200,
+            },
             // Ten connections, as wrk2 has a fixed set: during the stall they are all held,
             // and later requests wait in the client, on time by the plan but not on the wire.
             connections: 10,

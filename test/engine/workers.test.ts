@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/engine/run-scenario.ts';
 import { planWorkers } from '../../src/engine/workers/plan-workers.ts';
 import { runWithWorkers } from '../../src/engine/workers/run-workers.ts';
-import { loadScenario } from '../../src/scenario/load-scenario.ts';
 import { summarySchema } from '../../src/report/summary-schema.ts';
+import { loadScenario } from '../../src/scenario/load-scenario.ts';
 import { REPO } from '../helpers/cli.ts';
 import { delayed, startTestServer, type TestServer } from '../helpers/http-server.ts';
 
 let server: TestServer;
-const threads: Array<{ address: string | undefined; thread: string | undefined; path: string }> = [];
+const threads: Array<{ address: string | undefined; thread: string | undefined; path: string }> =
+  [];
 beforeAll(async () => {
   const answer = delayed(2);
   server = await startTestServer((req, res) => {
@@ -27,7 +28,11 @@ const file = `${REPO}test/fixtures/scenarios/workers.ts`;
 function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.length === 0 ? [] : [shape(value[0])];
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as never)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, shape((value as never)[k])]),
+    );
   }
   return typeof value;
 }
@@ -49,7 +54,10 @@ describe('worker threads', () => {
 
     // The open flow's Poisson plan is the same schedule whoever sends it: the same paths.
     const visits = (seen: typeof threads) =>
-      seen.filter((s) => s.path.startsWith('/visit/')).map((s) => s.path).sort();
+      seen
+        .filter((s) => s.path.startsWith('/visit/'))
+        .map((s) => s.path)
+        .sort();
     expect(visits(seenDouble)).toEqual(visits(seenSingle));
     expect(double.summary.flows[0]?.sent).toBe(single.summary.flows[0]?.sent);
     expect(double.summary.metrics.http_reqs).toMatchObject({

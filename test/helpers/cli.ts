@@ -34,6 +34,9 @@ export function spawnCli(
   return { child, done };
 }
 
-export function runCli(args: readonly string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }) {
+export function runCli(
+  args: readonly string[],
+  options?: { cwd?: string; env?: NodeJS.ProcessEnv },
+) {
   return spawnCli(args, options).done;
 }

@@ -14,9 +14,9 @@ import { summarySchema } from '../../report/summary-schema.ts';
 import { writeRunOutputs } from '../../report/write-outputs.ts';
 import { loadScenario } from '../../scenario/load-scenario.ts';
 import { applyOverrides } from '../../scenario/overrides.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { parseDurationMs } from '../../util/duration.ts';
 import { extensionsFor } from '../../verify/index.ts';
-import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { type Command, type CommandIo, EXIT } from '../command.ts';
 import { flagOption, numberText, parseOptions, stringOption } from '../options.ts';
 import { renderProgress, renderSummaryTable } from '../run-output.ts';
@@ -36,12 +36,14 @@ const options = {
     defaultText: 'the embedded demo',
   }),
   provider: stringOption({
-    description: "a running mock provider's URL (launchproof provider), for fault timelines and counters",
+    description:
+      "a running mock provider's URL (launchproof provider), for fault timelines and counters",
     valueName: 'URL',
     schema: httpUrl.optional(),
   }),
   thresholds: stringOption({
-    description: 'a .ts, .js or .json file whose default export is a thresholds record, added to the scenario\'s',
+    description:
+      "a .ts, .js or .json file whose default export is a thresholds record, added to the scenario's",
     valueName: 'FILE',
     schema: z.string().min(1).optional(),
   }),
@@ -52,7 +54,7 @@ const options = {
     defaultText: 'results',
   }),
   duration: stringOption({
-    description: 'overrides every flow\'s duration (ramps are scaled to it)',
+    description: "overrides every flow's duration (ramps are scaled to it)",
     valueName: 'D',
     unit: "k6 duration, e.g. '30s'",
     schema: z
@@ -62,7 +64,10 @@ const options = {
           const ms = parseDurationMs(text);
           if (ms > 0) return ms;
         } catch {}
-        ctx.addIssue({ code: 'custom', message: `expected a duration such as '30s', received "${text}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration such as '30s', received "${text}"`,
+        });
         return z.NEVER;
       })
       .optional(),
@@ -110,7 +115,9 @@ const options = {
 export const runCommand: Command<typeof options> = {
   name: 'run',
   summary: 'run a scenario against a target and write its results',
-  positionals: [{ name: 'scenario.ts', description: 'the scenario file (a defineScenario default export)' }],
+  positionals: [
+    { name: 'scenario.ts', description: 'the scenario file (a defineScenario default export)' },
+  ],
   options,
   async run(argv, io) {
     const { options: opts, positionals } = parseOptions('run', argv, options);
@@ -132,7 +139,9 @@ export const runCommand: Command<typeof options> = {
     }
 
     const loaded = await loadScenario(file, io.cwd);
-    const extraThresholds = opts.thresholds ? await loadThresholdsFile(opts.thresholds, io.cwd) : undefined;
+    const extraThresholds = opts.thresholds
+      ? await loadThresholdsFile(opts.thresholds, io.cwd)
+      : undefined;
     const overrides = {
       ...(opts.duration !== undefined ? { durationMs: opts.duration } : {}),
       ...(opts.rate !== undefined ? { ratePerSec: opts.rate } : {}),
@@ -160,7 +169,8 @@ export const runCommand: Command<typeof options> = {
     const extensions = extensionsFor(scenario, {
       target,
       provider: providerUrl === undefined ? undefined : new ProviderControl(providerUrl),
-      demo: stack === undefined ? undefined : { flaws: stack.demo.flaws, config: stack.demo.config },
+      demo:
+        stack === undefined ? undefined : { flaws: stack.demo.flaws, config: stack.demo.config },
     });
 
     try {
@@ -191,7 +201,11 @@ export const runCommand: Command<typeof options> = {
       progress({ type: 'stopping', reason: 'finished' });
 
       const summary = summarySchema.parse(result.summary);
-      const dir = await resultsFolder(resolve(io.cwd, opts.out), scenario.name, new Date(summary.startedAt));
+      const dir = await resultsFolder(
+        resolve(io.cwd, opts.out),
+        scenario.name,
+        new Date(summary.startedAt),
+      );
       // The summary first: whatever happens to the other outputs, the figures are kept.
       await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
       await writeRunOutputs(dir, summary, result.intervals);
@@ -270,7 +284,10 @@ async function loadThresholdsFile(path: string, cwd: string): Promise<Record<str
 
 /** `results/<scenario>-<UTC time>`, made unique if two runs start in the same second. */
 async function resultsFolder(root: string, scenario: string, startedAt: Date): Promise<string> {
-  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   let dir = join(root, `${scenario}-${stamp}`);
   for (let n = 2; existsSync(dir); n++) dir = join(root, `${scenario}-${stamp}-${n}`);
   return dir;

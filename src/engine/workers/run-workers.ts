@@ -3,8 +3,8 @@ import { LaunchproofError } from '../../errors.ts';
 import { initHistograms, ValueHistogram } from '../../metrics/histogram.ts';
 import { MetricStore } from '../../metrics/metric-store.ts';
 import { percentiles, type SecondRow, TimeSeries } from '../../metrics/time-series.ts';
-import type { Scenario } from '../../scenario/schema.ts';
 import type { ScenarioOverrides } from '../../scenario/overrides.ts';
+import type { Scenario } from '../../scenario/schema.ts';
 import { type Clock, monotonicClock } from '../clock.ts';
 import { FailureTally } from '../flow-runtime.ts';
 import { checkReachable } from '../reachability.ts';
@@ -84,7 +84,12 @@ export async function runWithWorkers(
                   ready++;
                   if (ready === workers.length) {
                     const t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
-                    emit({ type: 'started', plannedMs: 0, flows: scenario.flows.length, plannedRequests: 0 });
+                    emit({
+                      type: 'started',
+                      plannedMs: 0,
+                      flows: scenario.flows.length,
+                      plannedRequests: 0,
+                    });
                     send({ type: 'start', t0Us });
                   }
                   return;
@@ -113,7 +118,12 @@ export async function runWithWorkers(
               }
             });
             worker.on('error', (error) =>
-              reject(new LaunchproofError('LP_ERR_ENGINE', `worker ${index + 1} crashed: ${error.message}`)),
+              reject(
+                new LaunchproofError(
+                  'LP_ERR_ENGINE',
+                  `worker ${index + 1} crashed: ${error.message}`,
+                ),
+              ),
             );
           }),
       ),
@@ -244,7 +254,10 @@ function mergeRows(reports: readonly WorkerReport[]): SecondRow[] {
 }
 
 function mergeIntervals(reports: readonly WorkerReport[]) {
-  const groups = new Map<string, { startMs: number; durationMs: number; tag: string; encoded: string[] }>();
+  const groups = new Map<
+    string,
+    { startMs: number; durationMs: number; tag: string; encoded: string[] }
+  >();
   for (const report of reports) {
     for (const interval of report.intervals) {
       const key = `${interval.startMs}|${interval.tag}`;

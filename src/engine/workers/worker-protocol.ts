@@ -31,7 +31,11 @@ export interface WorkerReport {
   flowSeconds: FlowSecondHistograms[];
   intervals: IntervalHistogram[];
   failures: Array<{ kind: string; count: number; message: string; flows: string[] }>;
-  flows: Array<{ name: string; sent: number; checks: Array<{ name: string; passes: number; fails: number }> }>;
+  flows: Array<{
+    name: string;
+    sent: number;
+    checks: Array<{ name: string; passes: number; fails: number }>;
+  }>;
   generator: GeneratorPart;
 }
 
