@@ -6,7 +6,10 @@ export interface ProviderCounters {
   calls: number;
   /** Of those, calls that asked for `stream: true`. */
   streamingCalls: number;
-  /** Prompt tokens of valid calls (estimated, or the upstream's usage in proxy mode). */
+  /**
+   * Prompt tokens of calls the model started on (estimated, or the upstream's usage in
+   * proxy mode); a call answered by a 429, a 5xx, a hang or a reset adds none.
+   */
   promptTokens: number;
   /** Completion tokens actually sent (or the upstream's usage in proxy mode). */
   completionTokens: number;

@@ -56,7 +56,6 @@ export function serveMockCompletion(
   });
   for (const kind of plan.applied) counters.fault(kind);
   const answer = planAnswer(state, request, callIndex, arrivalMs, plan);
-  counters.tokens(request.promptTokens, 0);
 
   const call = new CallLifecycle(state, res, request.stream);
   let sent = 0;
@@ -190,8 +189,13 @@ export function serveMockCompletion(
 
   const begin = (): void => {
     if (call.ended) return;
-    if (plan.answer) call.answerWith(plan.answer, { ...request, headers });
-    else if (request.stream) startStream();
+    if (plan.answer) {
+      call.answerWith(plan.answer, { ...request, headers });
+      return;
+    }
+    // The prompt counts once the model starts on it: a 429 or a 5xx is not billed.
+    counters.tokens(request.promptTokens, 0);
+    if (request.stream) startStream();
     else scheduler.at(answer.dueMs[answer.dueMs.length - 1] as number, sendWhole);
   };
   if (plan.delayMs > 0) scheduler.at(arrivalMs + plan.delayMs, begin);

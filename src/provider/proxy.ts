@@ -80,7 +80,6 @@ export async function serveProxy(
   const forward = async (): Promise<void> => {
     if (call.ended) return;
     if (plan.answer) {
-      counters.tokens(facts.promptTokens, 0);
       call.answerWith(plan.answer, { ...facts, headers: context.headers });
       return;
     }
@@ -90,7 +89,6 @@ export async function serveProxy(
       upstream = await callUpstream(state, req, body, context, upstreamAbort.signal);
     } catch {
       if (call.ended) return;
-      counters.tokens(facts.promptTokens, 0);
       answerBadGateway(state, call, res, context);
       return;
     }
@@ -284,7 +282,10 @@ async function relayWhole(relay: Relay): Promise<void> {
 
   const usage = readUsage(text);
   const completionTokens = usage?.completion_tokens ?? 0;
-  state.counters.tokens(usage?.prompt_tokens ?? facts.promptTokens, completionTokens);
+  // An upstream refusal (4xx, 5xx) carries no usage and bills nothing.
+  if (usage || upstream.statusCode === 200) {
+    state.counters.tokens(usage?.prompt_tokens ?? facts.promptTokens, completionTokens);
+  }
   const headers = relayHeaders(upstream.headers, context.headers);
   const ok = upstream.statusCode === 200;
 

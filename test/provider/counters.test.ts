@@ -32,6 +32,19 @@ describe('the counters', () => {
     expect(counters.abortedStreams).toBe(0);
   });
 
+  it('count no tokens for a call answered by a 429 or a 5xx', async () => {
+    provider.setFaults([{ kind: 'rate-limit' }]);
+    await rawChat(provider.baseUrl, chatBody());
+    provider.setFaults([{ kind: 'server-error' }]);
+    await rawChat(provider.baseUrl, chatBody({ stream: true }));
+
+    const counters = provider.counters();
+    expect(counters.calls).toBe(2);
+    expect(counters.promptTokens).toBe(0);
+    expect(counters.completionTokens).toBe(0);
+    expect(counters.byStatus).toEqual({ '429': 1, '500': 1 });
+  });
+
   it('count a stream the caller closes mid-answer as aborted, with only the tokens sent', async () => {
     const result = await rawChat(provider.baseUrl, chatBody({ stream: true }), {
       leaveAfterEvents: 4,

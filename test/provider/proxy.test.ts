@@ -146,6 +146,7 @@ describe('the proxy applies each fault on the way', () => {
 
     expect(result.status).toBe(429);
     expect(upstream.counters().calls).toBe(0);
+    expect(proxy.counters().promptTokens).toBe(0);
   });
 });
 
