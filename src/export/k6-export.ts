@@ -141,7 +141,7 @@ export async function exportK6(
     plans.push(await planFlow(scenario, flow, execNames, options, warnings));
   }
 
-  const tagKeys = new Set<string>(['flow']);
+  const tagKeys = new Set<string>(['flow', 'kind']);
   for (const plan of plans) {
     for (const key of Object.keys(plan.flow.tags)) tagKeys.add(key);
     for (const request of plan.data.requests) {
@@ -255,8 +255,8 @@ function flowWarnings(
   if (flow.fallbackMarker !== undefined) {
     warn(
       'fallback-marker',
-      'the fallback marker is not measured: the k6 script has no fallback rate, and a ' +
-        'threshold on fallback is dropped',
+      'the fallback marker is not measured: the k6 script has no fallback rate (a threshold ' +
+        'on fallback is dropped)',
     );
   }
   if (flow.onResponse !== undefined) {
@@ -433,6 +433,11 @@ function bakedTarget(target: string | undefined, warnings: ExportWarning[]): str
   return url.toString().replace(/\/+$/, '');
 }
 
+/** The tags of every sample of a flow, as the engine's FlowRuntime sets them. */
+function flowTags(flow: Flow): Record<string, string> {
+  return { kind: flow.stream ? 'chat' : 'http', ...flow.tags, flow: flow.name };
+}
+
 function streamMeasured(stream: StreamPlan): boolean {
   return stream.via === 'http' || (stream.via === 'sse' && stream.reader !== undefined);
 }
@@ -533,8 +538,8 @@ function header(
   lines.push('');
   lines.push('Flows:');
   for (const plan of plans) {
-    lines.push(`  ${plan.flow.name}: ${plan.load.description}`);
-    lines.push(`    ${requestsNote(plan)}`);
+    lines.push(...wrap(`  ${plan.flow.name}: ${plan.load.description}`, 86, '      '));
+    lines.push(...wrap(`    ${requestsNote(plan)}`, 86, '      '));
     if (plan.stream.via === 'sse')
       lines.push('    streamed through xk6-sse; chat_ttft from the call that sends it');
   }
@@ -566,7 +571,7 @@ function renderOptions(
     scenarios[plan.key] = {
       ...plan.load.config,
       exec: plan.exec,
-      tags: { ...plan.flow.tags, flow: plan.flow.name },
+      tags: flowTags(plan.flow),
     };
   }
   const options = {
@@ -724,18 +729,19 @@ function thinkTime(flow: Flow): string | undefined {
   return `(${think.min} + Math.random() * ${think.max - think.min}) / 1000`;
 }
 
+/** Wraps a comment line near `width`, keeping its own indent and indenting what follows. */
 function wrap(text: string, width: number, indent: string): string[] {
-  const words = text.split(' ');
+  const lead = /^ */.exec(text)?.[0] ?? '';
   const lines: string[] = [];
-  let line = '';
-  for (const word of words) {
-    if (line !== '' && line.length + word.length + 1 > width) {
+  let line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    if (line.trim() !== '' && line.length + word.length + 1 > width) {
       lines.push(line);
       line = indent + word;
     } else {
-      line = line === '' ? word : `${line} ${word}`;
+      line = line.trim() === '' ? line + word : `${line} ${word}`;
     }
   }
-  if (line !== '') lines.push(line);
+  lines.push(line);
   return lines;
 }

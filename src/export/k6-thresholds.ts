@@ -81,18 +81,7 @@ export function mapThresholds(
     const expressions = entries.map(k6Entry);
     const written = expressions.map(expressionText).join(', ');
 
-    let name = metricName;
-    if (metricName === 'latency') {
-      name = 'http_req_duration';
-      warnings.push({
-        kind: 'latency-threshold',
-        message:
-          `threshold ${key}: ${written} is kept on http_req_duration: k6 measures from the ` +
-          'actual send, so the coordinated-omission-free latency (from the intended send) is ' +
-          'not what k6 checks; a saturated target looks faster there than it is',
-      });
-    }
-
+    const name = metricName === 'latency' ? 'http_req_duration' : metricName;
     const custom = measured.custom.has(name);
     if (!K6_METRICS.has(name) && !custom) {
       warnings.push({
@@ -118,6 +107,16 @@ export function mapThresholds(
           `${unknownTags.join(', ')}, so it could only pass on no samples`,
       });
       continue;
+    }
+
+    if (metricName === 'latency') {
+      warnings.push({
+        kind: 'latency-threshold',
+        message:
+          `threshold ${key}: ${written} is kept on http_req_duration: k6 measures from the ` +
+          'actual send, so the coordinated-omission-free latency (from the intended send) is ' +
+          'not what k6 checks; a saturated target looks faster there than it is',
+      });
     }
 
     if (name === 'http_req_failed' && measured.streamFlows.length > 0) {
