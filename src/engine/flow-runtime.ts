@@ -1,5 +1,10 @@
 import { base, en, Faker } from '@faker-js/faker';
-import type { MetricStore, TrendLeaf } from '../metrics/metric-store.ts';
+import {
+  type CounterLeaf,
+  MetricStore,
+  type RateLeaf,
+  type TrendLeaf,
+} from '../metrics/metric-store.ts';
 import { statusClass, type Tags, tagKey } from '../metrics/tags.ts';
 import type { TimeSeries } from '../metrics/time-series.ts';
 import type {
@@ -105,9 +110,21 @@ interface Leaves {
   latency: TrendLeaf;
   duration: TrendLeaf;
   waiting: TrendLeaf;
+  reqs: CounterLeaf;
+  failed: RateLeaf;
+  ratelimited: RateLeaf;
 }
 
 const SCRIPT_ERROR = 'script';
+
+/**
+ * Distinct `name` tags and request tag sets a flow may create. Each is a set of histograms
+ * (about 100 KB each), so a name per request (`/visit/123`) would grow memory with the
+ * request count; past the cap, samples are grouped, and the summary says so.
+ */
+const MAX_NAMES = 50;
+const MAX_TAG_SETS = 200;
+const OTHER_NAME = '(other names)';
 
 /**
  * One flow while it runs: its identities and pools, how it builds each request, and how it
@@ -131,6 +148,10 @@ export class FlowRuntime {
   readonly #waiters = new Map<number, () => void>();
   readonly #sessions = new Map<number, Record<string, unknown>>();
   readonly #keepBody: boolean;
+  readonly #names = new Set<string>();
+  readonly #tagSets = new Set<string>();
+  /** What the flow's caps grouped, for the summary's notes. */
+  readonly notes: string[] = [];
 
   constructor(flow: Flow, ctx: FlowRuntimeContext) {
     this.flow = flow;
@@ -175,7 +196,7 @@ export class FlowRuntime {
   send(iteration: number, intendedUs: number, vu: number, client: IdentityClient): boolean {
     let request: PreparedRequest;
     try {
-      request = this.#static ?? this.#build(iteration, vu, client.identity);
+      request = this.#static ?? this.#bounded(this.#build(iteration, vu, client.identity));
     } catch (error) {
       this.#ctx.failures.add(this.flow.name, {
         kind: 'other',
@@ -275,6 +296,37 @@ export class FlowRuntime {
     return prepare(builder(ctx), ctx);
   }
 
+  /** Keeps the flow's tag cardinality bounded (see MAX_NAMES). */
+  #bounded(request: PreparedRequest): PreparedRequest {
+    let out = request;
+    if (!this.#names.has(out.name)) {
+      if (this.#names.size < MAX_NAMES) this.#names.add(out.name);
+      else {
+        if (this.notes.length === 0 || !this.notes[0]?.includes('names')) {
+          this.notes.unshift(
+            `flow ${this.flow.name}: more than ${MAX_NAMES} request names; the rest are tagged name:"${OTHER_NAME}" (give requests a fixed name to group them)`,
+          );
+        }
+        out = { ...out, name: OTHER_NAME };
+      }
+    }
+    if (out.tags !== EMPTY) {
+      const key = tagKey(out.tags);
+      if (!this.#tagSets.has(key)) {
+        if (this.#tagSets.size < MAX_TAG_SETS) this.#tagSets.add(key);
+        else {
+          if (!this.notes.some((note) => note.includes('tag sets'))) {
+            this.notes.push(
+              `flow ${this.flow.name}: more than ${MAX_TAG_SETS} distinct request tag sets; the rest are recorded without their request tags`,
+            );
+          }
+          out = { ...out, tags: EMPTY };
+        }
+      }
+    }
+    return out;
+  }
+
   /** Closed model: state per virtual user; open model: the identity's own state. */
   #sessionFor(vu: number, identity: Identity): Record<string, unknown> {
     if (!this.flow.load.executor.endsWith('-vus')) return identity.state;
@@ -305,6 +357,9 @@ export class FlowRuntime {
         latency: store.trendLeaf('latency', tags),
         duration: store.trendLeaf('http_req_duration', tags),
         waiting: store.trendLeaf('http_req_waiting', tags),
+        reqs: store.counterLeaf('http_reqs', tags),
+        failed: store.rateLeaf('http_req_failed', tags),
+        ratelimited: store.rateLeaf('ratelimited', tags),
       };
       this.#leaves.set(key, leaves);
     }
@@ -346,9 +401,9 @@ export class FlowRuntime {
     if (exchange.headersUs > 0) store.record(leaves.waiting, exchange.headersUs - exchange.startUs);
 
     const expected = failure === undefined && statusExpected(exchange.status, this.flow);
-    store.addCounter('http_reqs', tags);
-    store.addRate('http_req_failed', tags, !expected);
-    store.addRate('ratelimited', tags, exchange.status === 429);
+    leaves.reqs.value++;
+    MetricStore.count(leaves.failed, !expected);
+    MetricStore.count(leaves.ratelimited, exchange.status === 429);
     if (failure !== undefined) this.#ctx.failures.add(this.flow.name, failure);
 
     const fallback = this.flow.fallbackMarker !== undefined && isFallback(exchange, this.flow);

@@ -383,6 +383,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       model: schedules[i] === undefined ? 'closed' : 'open',
       sent: runtime.sent,
       checks: [...runtime.checks].map(([name, tally]) => ({ name, ...tally })),
+      notes: runtime.notes,
     }));
     releaseOnExit = false;
     return {

@@ -42,6 +42,8 @@ export interface FlowOutcome {
   model: 'open' | 'closed';
   sent: number;
   checks: Array<{ name: string; passes: number; fails: number }>;
+  /** What the flow's tag caps grouped, if anything. */
+  notes?: readonly string[];
 }
 
 /** Whole-run histograms kept in the summary, for spectra and comparisons. */
@@ -82,7 +84,7 @@ export function buildSummary(input: SummaryInput): Summary {
       ? 'pass'
       : 'fail';
 
-  const notes = [...input.notes];
+  const notes = [...input.notes, ...new Set(input.flows.flatMap((flow) => flow.notes ?? []))];
   if (!input.complete) {
     notes.push(
       `the run stopped early (${input.stopReason}): figures cover ${Math.round(input.durationMs)} ms`,

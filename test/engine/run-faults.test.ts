@@ -150,6 +150,27 @@ describe('faults during a run are counted, never a crash', () => {
     expect(summary.verdict).toBe('fail');
   });
 
+  it('groups request names past the cap, so memory does not grow with the request count', async () => {
+    const target = await server((_req, res) => res.end('ok'));
+    const { summary } = await runScenario(
+      scenario({
+        name: 'names',
+        thresholds: { 'http_reqs{name:(other names)}': ['count>0'] },
+        flows: [
+          {
+            name: 'per-request-paths',
+            load: { executor: 'constant-arrival-rate', rate: 200, duration: '500ms' },
+            request: (ctx) => ({ path: `/item/${ctx.iteration}` }),
+          },
+        ],
+      }),
+      { target: target.url },
+    );
+    expect(summary.notes.join('\n')).toContain('more than 50 request names');
+    // 50 names kept, the other 50 requests grouped under one.
+    expect(summary.metrics['http_reqs{name:(other names)}']).toMatchObject({ count: 50 });
+  });
+
   it('counts checks per name, with a zod body schema and a predicate', async () => {
     let n = 0;
     const target = await server((_req, res) => {

@@ -184,6 +184,7 @@ export function mergeReports(
       model: open ? ('open' as const) : ('closed' as const),
       sent: mine.reduce((sum, entry) => sum + (entry?.sent ?? 0), 0),
       checks: [...checks].map(([name, tally]) => ({ name, ...tally })),
+      notes: [...new Set(mine.flatMap((entry) => entry?.notes ?? []))],
     };
   });
 

@@ -62,6 +62,7 @@ try {
         name: flow.flow.name,
         sent: flow.sent,
         checks: flow.checks,
+        notes: flow.notes ?? [],
       })),
       generator: parts.generator,
     };

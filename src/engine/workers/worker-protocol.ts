@@ -34,6 +34,7 @@ export interface WorkerReport {
   flows: Array<{
     name: string;
     sent: number;
+    notes: readonly string[];
     checks: Array<{ name: string; passes: number; fails: number }>;
   }>;
   generator: GeneratorPart;
