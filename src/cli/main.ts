@@ -27,6 +27,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "re-render a run's report.html and CI outputs from its summary.json",
     load: async () => (await import('./commands/report.ts')).reportCommand as unknown as Command,
   },
+  export: {
+    summary: 'write a scenario as a self-contained k6 script (export k6 <scenario.ts>)',
+    load: async () => (await import('./commands/export.ts')).exportCommand as unknown as Command,
+  },
   compare: {
     summary: 'compare a run against a baseline run; exit 99 on a regression',
     load: async () => (await import('./commands/compare.ts')).compareCommand as unknown as Command,

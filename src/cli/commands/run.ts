@@ -16,6 +16,7 @@ import { loadScenario } from '../../scenario/load-scenario.ts';
 import { applyOverrides } from '../../scenario/overrides.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { parseDurationMs } from '../../util/duration.ts';
+import { renderCostPlan } from '../../verify/cost-plan.ts';
 import { extensionsFor } from '../../verify/index.ts';
 import { type Command, type CommandIo, EXIT } from '../command.ts';
 import { flagOption, numberText, parseOptions, stringOption } from '../options.ts';
@@ -175,6 +176,8 @@ export const runCommand: Command<typeof options> = {
 
     try {
       io.stderr.write(`running ${scenario.name} against ${target}\n`);
+      const costPlan = renderCostPlan(scenario);
+      if (costPlan !== undefined) io.stderr.write(`${costPlan}\n`);
       const progress = progressPrinter(io, style.live);
       const plan = planWorkers(scenario, opts.workers, extensions.length > 0);
       const runOptions = {
