@@ -65,6 +65,6 @@ export function resolvePrices(config: CostConfig, fallbackModel?: string): Price
     model,
     inputUsdPerMTok: row.inputUsdPerMTok,
     outputUsdPerMTok: row.outputUsdPerMTok,
-    origin: `price table (${row.source}, recorded ${row.recordedOn}; prices change)`,
+    origin: `price table: ${row.source}, recorded ${row.recordedOn}; prices change`,
   };
 }

@@ -5,7 +5,7 @@ import type { ProviderControl, ProviderCounters } from '../provider/index.ts';
 import type { Verification } from '../report/summary-schema.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { CostConfig } from './cost-config.ts';
-import { type CostPlan, formatUsd, planCost } from './cost-plan.ts';
+import { type CostPlan, formatPrice, formatUsd, planCost } from './cost-plan.ts';
 import { type Prices, usdFor } from './prices.ts';
 import { rateLimitDeclarations } from './rate-limit-config.ts';
 import type { LimitOutcome } from './rate-limit-verifier.ts';
@@ -284,14 +284,15 @@ export class CostExposure implements RunExtension {
     const attributed =
       f.attackCalls === f.calls ? '' : `; attributed from ${f.calls} calls of the whole run`;
     return [
-      `attack: ${f.attackSent} requests sent by ${f.attackIdentities} identities (${f.attackFlows.join(', ')}) over ` +
+      `attack: ${f.attackSent} requests sent by ${plural(f.attackIdentities, 'identity', 'identities')} ` +
+        `(${f.attackFlows.join(', ')}) over ` +
         `${f.attackSpanS.toFixed(1)} s; ${round(f.attackCalls)} (${share.toFixed(1)}%) reached the provider (${f.source}${attributed})`,
       `${estimate}spend during the run ${formatUsd(f.runUsd)} (attack ${formatUsd(f.attackUsd)}): ` +
         `${f.inputTokens} input and ${f.outputTokens} output tokens at ${prices.model} ` +
-        `${formatUsd(prices.inputUsdPerMTok)}/${formatUsd(prices.outputUsdPerMTok)} per 1M (${prices.origin})`,
+        `${formatPrice(prices.inputUsdPerMTok)} in / ${formatPrice(prices.outputUsdPerMTok)} out per 1M (${prices.origin})`,
       `${estimate}projected per abusive identity: ${formatUsd(f.perIdentityPerHourUsd)}/hour, ` +
         `${formatUsd(f.perIdentityPerDayUsd)}/day (${f.basis})`,
-      `${estimate}projected for ${f.projectedIdentities} identities: ${formatUsd(f.totalPerHourUsd)}/hour, ` +
+      `${estimate}projected for ${plural(f.projectedIdentities, 'identity', 'identities')}: ${formatUsd(f.totalPerHourUsd)}/hour, ` +
         `${formatUsd(f.totalPerDayUsd)}/day`,
     ];
   }
@@ -333,6 +334,10 @@ function emptyTally(): FlowTally {
     usageOutput: 0,
     estimatedOutput: 0,
   };
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 function round(value: number): number {

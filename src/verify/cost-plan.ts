@@ -65,8 +65,8 @@ export function renderCostPlan(scenario: Scenario): string | undefined {
   const { prices } = plan;
   const width = Math.max(5, ...plan.flows.map((f) => f.flow.length));
   const lines = [
-    `cost plan: ${prices.model} at ${formatUsd(prices.inputUsdPerMTok)} in / ` +
-      `${formatUsd(prices.outputUsdPerMTok)} out per 1M tokens (${prices.origin})`,
+    `cost plan: ${prices.model} at ${formatPrice(prices.inputUsdPerMTok)} in / ` +
+      `${formatPrice(prices.outputUsdPerMTok)} out per 1M tokens (${prices.origin})`,
   ];
   for (const flow of plan.flows) {
     const count = flow.requests === undefined ? 'closed model' : `${flow.requests} requests`;
@@ -176,6 +176,17 @@ function textOf(value: unknown): string {
       .join(' ');
   }
   return '';
+}
+
+/** A price per million tokens: always with cents (`$0.15`, `$2.50`), more digits when needed. */
+export function formatPrice(usd: number): string {
+  return `$${usd.toFixed(Math.max(2, decimals(usd)))}`;
+}
+
+function decimals(value: number): number {
+  const text = String(value);
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : text.length - dot - 1;
 }
 
 /** Dollars for the evidence: cents for sums past a dollar, three significant digits below. */

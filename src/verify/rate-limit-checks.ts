@@ -36,8 +36,6 @@ export interface CheckClock {
   wallMsAt(us: number): number;
 }
 
-/** Requests sent closer together than this may reach the target in either order. */
-const SAME_INSTANT_US = 2_000;
 /** Groups shown one line each before the rest are summed up. */
 const MAX_GROUP_LINES = 5;
 
@@ -57,8 +55,9 @@ export function describeLimit(resolved: ResolvedLimit): string {
   return `limit ${resolved.limit} per ${formatMs(resolved.windowMs)} per ${keyWord(resolved)}${route}${how}`;
 }
 
-function keyWord(resolved: ResolvedLimit): string {
-  return { ip: 'address', session: 'session', key: 'key' }[resolved.declaration.key];
+function keyWord(resolved: ResolvedLimit, count = 1): string {
+  const word = { ip: 'address', session: 'session', key: 'key' }[resolved.declaration.key];
+  return count === 1 ? word : `${word}${word.endsWith('s') ? 'es' : 's'}`;
 }
 
 /**
@@ -91,7 +90,7 @@ export function tripPointCheck(
       continue;
     }
     conclusive++;
-    if (first.firstLimitedAt === undefined) {
+    if (first.limited === 0) {
       ok = false;
       lines.push({
         ok: false,
@@ -99,15 +98,19 @@ export function tripPointCheck(
       });
       continue;
     }
-    const off = first.firstLimitedAt - expected;
+    const off = first.tripAt - expected;
     const keyOk = Math.abs(off) <= rules.tolerance;
     if (!keyOk) ok = false;
     const verdict = off === 0 ? '' : off < 0 ? ` (${-off} early)` : ` (${off} late)`;
+    const order =
+      first.firstLimitedInSendOrder === first.tripAt
+        ? ''
+        : `; in send order the first 429 was request ${first.firstLimitedInSendOrder} (some reached the target out of send order)`;
     lines.push({
       ok: keyOk,
       text:
-        `${label}: first 429 at request ${first.firstLimitedAt} of ${sent}${verdict}` +
-        `${retry === undefined ? '' : `; Retry-After ${retry} s`}; ${first.leaks} leaks`,
+        `${label}: first 429 at request ${first.tripAt} of ${sent}${verdict}: ${first.admitted} let through, ` +
+        `${first.limited} refused${retry === undefined ? '' : `; Retry-After ${retry} s`}; ${first.leaks} leaks${order}`,
     });
   }
 
@@ -123,7 +126,7 @@ export function tripPointCheck(
   };
 }
 
-/** Leaks: passes past the limit within the same window, in every window of every key. */
+/** Leaks: requests let through past the limit within their window, in every window of every key. */
 export function leaksCheck(
   resolved: ResolvedLimit,
   samples: readonly LimitSample[],
@@ -139,27 +142,27 @@ export function leaksCheck(
   for (const [, group] of groupByKey(samples)) {
     const label = (group[0] as LimitSample).keyLabel;
     for (const window of countWindows(group, rules)) {
-      const over = Math.max(0, window.samples.length - resolved.limit - rules.tolerance);
+      const over = Math.max(0, window.admitted + window.limited - resolved.limit - rules.tolerance);
       pastLimit += over;
-      edge += window.edgePasses;
+      edge += window.edgeAdmitted;
       if (window.leaks === 0) continue;
       leaks += window.leaks;
       lines.push({
         ok: false,
         text:
-          `${label}: ${window.leaks} of ${over} requests past the limit passed (requests ` +
+          `${label}: ${window.leaks} of ${over} requests past the limit were let through (send-order requests ` +
           `${formatPositions(window.leakPositions)} of the window opened at ${seconds(window.startUs - clock.t0Us)})`,
       });
     }
   }
 
   const evidence = [
-    `${leaks} of ${pastLimit} requests past the limit passed within their window; must be 0`,
+    `${leaks} of ${pastLimit} requests past the limit were let through within their window; must be 0`,
     ...summarise(lines),
   ];
   if (edge > 0)
     evidence.push(
-      `${edge} passes within ${formatMs(rules.edgeToleranceMs)} of a window's end not counted`,
+      `${edge} let through within ${formatMs(rules.edgeToleranceMs)} of a window's end, not counted`,
     );
   if (pastLimit === 0)
     evidence.push('no request went past the limit within a window: inconclusive');
@@ -169,9 +172,9 @@ export function leaksCheck(
 /**
  * Headers: every 429 carries a Retry-After within the window; the RateLimit headers parse
  * in whichever forms the target sends, agree with each other and with the declared limit,
- * say 0 remaining on a 429, and their remaining count falls request by request within a
- * window (rises between requests sent at nearly the same instant are forgiven: the target
- * may have received those in either order).
+ * say 0 remaining on a 429, and their remaining count falls with every request let through:
+ * within a window, each pass shows its own remaining value, none at or above the limit. (The
+ * values are compared as a set, not in send order, which a busy client does not keep.)
  */
 export function headersCheck(
   resolved: ResolvedLimit,
@@ -202,7 +205,9 @@ export function headersCheck(
       forms.add(reading.form);
       for (const text of reading.problems) problem(text);
       const form = RATE_LIMIT_FORMS[reading.form];
+      // On a pass the headers speak for this limit; a 429 may come from another limiter.
       if (
+        outcome === 'passed' &&
         reading.limit !== undefined &&
         resolved.discovered === undefined &&
         reading.limit !== resolved.limit
@@ -236,7 +241,7 @@ export function headersCheck(
   const evidence: string[] = [];
   evidence.push(
     forms.size === 0
-      ? `no RateLimit headers in any form on ${answered} responses`
+      ? `no RateLimit headers in any form on any of the ${answered} responses`
       : `${withHeaders} of ${answered} responses carried ${[...forms].map((f) => RATE_LIMIT_FORMS[f]).join(' and ')}`,
   );
   if (limited > 0) {
@@ -248,7 +253,11 @@ export function headersCheck(
   } else {
     evidence.push('no 429 to read Retry-After from');
   }
-  if (falling.windows > 0) evidence.push(`remaining count read over ${falling.windows} windows`);
+  if (falling.series > 0) {
+    evidence.push(
+      `remaining fell with each pass in ${falling.series - falling.problems.length} of ${falling.series} series (key × window × form)`,
+    );
+  }
   for (const [text, count] of [...problems].slice(0, 8)) {
     evidence.push(count > 1 ? `${text} (${count} times)` : text);
   }
@@ -261,58 +270,50 @@ export function headersCheck(
   };
 }
 
-/** Remaining must fall within each window of each key, form by form. */
+/**
+ * Remaining must fall with each pass: within a window of a key, form by form, the passes'
+ * remaining values are all different and all below the limit.
+ */
 function remainingFalls(
   samples: readonly LimitSample[],
   rules: WindowRules,
   clock: CheckClock,
-): { windows: number; problems: string[] } {
+): { series: number; problems: string[] } {
   const problems: string[] = [];
-  let windows = 0;
+  let series = 0;
   for (const [, group] of groupByKey(samples)) {
     const label = (group[0] as LimitSample).keyLabel;
     for (const window of countWindows(group, rules)) {
-      const series = new Map<RateLimitForm, Array<{ remaining: number; startUs: number }>>();
+      const byForm = new Map<RateLimitForm, { values: number[]; limit: number | undefined }>();
       for (const sample of window.samples) {
         if (outcomeOf(sample) !== 'passed') continue;
-        for (const reading of readRateLimitHeaders(
-          sample.headers,
-          clock.wallMsAt(sample.headersUs),
-        )) {
+        const nowMs = clock.wallMsAt(sample.headersUs);
+        for (const reading of readRateLimitHeaders(sample.headers, nowMs)) {
           if (reading.remaining === undefined) continue;
-          let list = series.get(reading.form);
-          if (list === undefined) {
-            list = [];
-            series.set(reading.form, list);
-          }
-          list.push({ remaining: reading.remaining, startUs: sample.startUs });
+          const entry = byForm.get(reading.form) ?? { values: [], limit: reading.limit };
+          entry.values.push(reading.remaining);
+          byForm.set(reading.form, entry);
         }
       }
-      for (const [form, list] of series) {
-        if (list.length < 2) continue;
-        windows++;
-        const rises = list.filter((point, i) => {
-          const before = list[i - 1];
-          return (
-            before !== undefined &&
-            point.remaining > before.remaining &&
-            point.startUs - before.startUs >= SAME_INSTANT_US
-          );
-        }).length;
-        const first = (list[0] as { remaining: number }).remaining;
-        const last = (list[list.length - 1] as { remaining: number }).remaining;
+      for (const [form, { values, limit }] of byForm) {
+        if (values.length < 2) continue;
+        series++;
         const name = RATE_LIMIT_FORMS[form];
-        if (last >= first) {
+        const distinct = new Set(values).size;
+        const top = Math.max(...values);
+        if (distinct < values.length) {
+          const repeated = values.length - distinct;
           problems.push(
-            `${label}: ${name} remaining did not fall over ${list.length} passed requests (${first} → ${last})`,
+            `${label}: ${name} remaining did not fall with each pass: ${values.length} passes showed ` +
+              `${distinct} values (${repeated} repeated; highest ${top}, lowest ${Math.min(...values)})`,
           );
-        } else if (rises > 0) {
-          problems.push(`${label}: ${name} remaining rose ${rises} times within one window`);
+        } else if (limit !== undefined && top >= limit) {
+          problems.push(`${label}: ${name} remaining ${top} on a pass: the pass was not counted`);
         }
       }
     }
   }
-  return { windows, problems };
+  return { series, problems };
 }
 
 /**
@@ -423,14 +424,14 @@ export function bypassCheck(
       lines.push({
         ok: false,
         text:
-          `BYPASS by ${vector.long}: ${from}; ${first.passed} passed, ` +
-          `${first.firstLimitedAt === undefined ? 'none was rate-limited' : `first 429 only at request ${first.firstLimitedAt}`}` +
+          `BYPASS by ${vector.long}: ${from}; ${first.admitted} let through, ` +
+          `${first.limited === 0 ? 'none was rate-limited' : `${first.limited} refused`}` +
           ` — the limiter counts by the rotated ${vector.short}, not the ${keyWord(resolved)}`,
       });
     } else {
       lines.push({
         ok: true,
-        text: `${from}: the count did not reset; first 429 at request ${first.firstLimitedAt ?? 'none'}, 0 leaks`,
+        text: `${from}: the count did not reset; first 429 at request ${first.tripAt}, 0 leaks`,
       });
     }
   }
@@ -474,7 +475,7 @@ export function collateralCheck(
   const evidence = [
     attack.length === 0
       ? 'no abuser requests to compare with'
-      : `${during.length} visitor requests from ${keys} ${keyWord(resolved)}s while the abuser was ` +
+      : `${during.length} visitor requests from ${keys} ${keyWord(resolved, keys)} while the abuser was ` +
         `${limited.length > 0 ? 'rate-limited' : 'sending (it was never limited)'} (${at(fromUs)}–${at(toUs)})`,
     `${visitorLimited} visitor requests rate-limited; must be 0`,
     p95 === undefined

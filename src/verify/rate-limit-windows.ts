@@ -19,10 +19,14 @@ export interface LimitSample {
   setupFailed: boolean;
 }
 
-export type Outcome = 'passed' | 'limited' | 'other';
+export type Outcome = 'passed' | 'limited' | 'other' | 'unanswered';
 
-/** 429 is limited; a 2xx or 3xx passed the limiter; anything else (5xx, no answer) is other. */
+/**
+ * 429 is limited; a 2xx or 3xx passed; another status (a 5xx, a 400) is other, but the
+ * limiter let it through; no answer at all (reset, timeout) is unanswered and not counted.
+ */
 export function outcomeOf(sample: LimitSample): Outcome {
+  if (sample.status === 0) return 'unanswered';
   if (sample.status === 429) return 'limited';
   if (sample.status >= 200 && sample.status < 400) return 'passed';
   return 'other';
@@ -34,15 +38,20 @@ export interface CountWindow {
   endUs: number;
   /** The window's requests in send order. */
   samples: LimitSample[];
-  /** 1-based position of the first 429, in send order. */
-  firstLimitedAt: number | undefined;
+  /** Requests the target let through (anything but a 429). */
+  admitted: number;
   passed: number;
-  /** Passes past position `limit + tolerance`, sent before the edge: must be none. */
+  limited: number;
+  /** Where a clean counter puts the first 429: after every request it let through. */
+  tripAt: number;
+  /** 1-based position of the first 429 in send order (the target may have read otherwise). */
+  firstLimitedInSendOrder: number | undefined;
+  /** Requests let through past `limit + tolerance`, not counting the edge: must be none. */
   leaks: number;
-  /** Positions (1-based) of those leaks. */
+  /** Send-order positions of those leaks. */
   leakPositions: number[];
-  /** Passes past the limit sent within the edge tolerance of the window's end (not counted). */
-  edgePasses: number;
+  /** Requests let through past the limit but sent within the edge tolerance (not counted). */
+  edgeAdmitted: number;
 }
 
 export interface WindowRules {
@@ -55,11 +64,14 @@ export interface WindowRules {
 /**
  * Cuts one key's requests into fixed counting windows, as most limiters count (the
  * in-memory stores of @fastify/rate-limit and express-rate-limit among them):
- * 1. sort by actual send time, the order the target received them in;
- * 2. a window opens at the first request not in an earlier one and lasts `windowMs`;
- * 3. in each window, position `limit + 1` should be the first 429; a pass at a position past
- *    `limit + tolerance` is a leak, unless it was sent within `edgeToleranceMs` of the
- *    window's end, where the target's window may already have rolled over.
+ * 1. sort by actual send time; a window opens at the first request not in an earlier one and
+ *    lasts `windowMs`;
+ * 2. count what the target let through (anything but a 429): a limiter that keeps its promise
+ *    lets through at most `limit` per window, so the first 429 belongs at `admitted + 1`;
+ * 3. what it let through past `limit + tolerance` is a leak, except requests sent within
+ *    `edgeToleranceMs` of the window's end, where the target's window may have rolled over.
+ * Counts, not positions, decide: requests on fresh connections of a busy client can reach the
+ * target after later ones on warm connections, so send order is only shown, never judged.
  * A token bucket's refills show up as leaks here, which they are against a promise of
  * `limit` requests per `window`.
  */
@@ -78,33 +90,41 @@ export function countWindows(samples: readonly LimitSample[], rules: WindowRules
       startUs,
       endUs,
       samples: [],
-      firstLimitedAt: undefined,
+      admitted: 0,
       passed: 0,
+      limited: 0,
+      tripAt: 1,
+      firstLimitedInSendOrder: undefined,
       leaks: 0,
       leakPositions: [],
-      edgePasses: 0,
+      edgeAdmitted: 0,
     };
+    let admittedBeforeEdge = 0;
     while (i < sorted.length && (sorted[i] as LimitSample).startUs < endUs) {
       const sample = sorted[i] as LimitSample;
       window.samples.push(sample);
-      const position = window.samples.length;
       const outcome = outcomeOf(sample);
-      if (outcome === 'limited' && window.firstLimitedAt === undefined) {
-        window.firstLimitedAt = position;
+      if (outcome === 'unanswered') {
+        i++;
+        continue;
       }
-      if (outcome === 'passed') {
-        window.passed++;
-        if (position > allowed) {
-          if (sample.startUs < endUs - edgeUs) {
-            window.leaks++;
-            window.leakPositions.push(position);
-          } else {
-            window.edgePasses++;
-          }
+      if (outcome === 'limited') {
+        window.limited++;
+        window.firstLimitedInSendOrder ??= window.samples.length;
+      } else {
+        window.admitted++;
+        if (outcome === 'passed') window.passed++;
+        if (sample.startUs < endUs - edgeUs) {
+          admittedBeforeEdge++;
+          if (admittedBeforeEdge > allowed) window.leakPositions.push(window.samples.length);
+        } else if (window.admitted > allowed) {
+          window.edgeAdmitted++;
         }
       }
       i++;
     }
+    window.tripAt = window.admitted + 1;
+    window.leaks = window.leakPositions.length;
     windows.push(window);
   }
   return windows;
