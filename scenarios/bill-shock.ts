@@ -1,7 +1,7 @@
 import { buyerMessage, defineScenario } from 'launchproof';
 
 /**
- * Bill shock: twenty addresses, each chatting at just past its limit for a sustained
+ * Bill shock: sixteen addresses, each chatting at just past its limit for a sustained
  * window, as a small botnet would. The rate limit must hold for every one of them, and the
  * cost verifier projects what it costs when it does: per abusive address per hour and per
  * day, and for a thousand of them. About 16 s. The limit declared is the embedded demo's
@@ -9,7 +9,7 @@ import { buyerMessage, defineScenario } from 'launchproof';
  */
 export default defineScenario({
   name: 'bill-shock',
-  description: 'twenty addresses at their chat limit; projected spend per address and for 1000',
+  description: 'sixteen addresses at their chat limit; projected spend per address and for 1000',
   seed: 13,
   thresholds: { provider_cost_usd: ['count<0.50'] },
   rateLimit: {
@@ -30,9 +30,9 @@ export default defineScenario({
   flows: [
     {
       name: 'botnet',
-      // 30 chats/s spread over 20 addresses (127.0.0.2-21) for 16 s: 24 each, 4 past the limit.
-      load: { executor: 'constant-arrival-rate', rate: 30, duration: '16s', maxVUs: 80 },
-      identities: { count: 20, sourceAddresses: 'loopback' },
+      // 24 chats/s spread over 16 addresses (127.0.0.2-17) for 16 s: 24 each, 4 past the limit.
+      load: { executor: 'constant-arrival-rate', rate: 24, duration: '16s', maxVUs: 80 },
+      identities: { count: 16, sourceAddresses: 'loopback' },
       stream: { format: 'vercel-ai', idleTimeout: '10s' },
       expectedStatuses: [200, 429],
       request: (ctx) => ({
