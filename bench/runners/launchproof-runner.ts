@@ -1,0 +1,107 @@
+/**
+ * Drives launchproof's engine for one bench cell, in a process of its own (pinned by the
+ * caller): `launchproof-runner.ts '<EngineJob JSON>'`. It builds the scenario in code,
+ * calls runScenario, and prints one EngineOutcome line (bench/lib/process.ts's marker).
+ * CPU is read around runScenario alone, so tsx's start-up is not charged to the engine.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { runScenario } from '../../src/engine/run-scenario.ts';
+import type { Summary } from '../../src/report/summary-schema.ts';
+import { validateScenario } from '../../src/scenario/load-scenario.ts';
+import type { EngineJob, EngineOutcome, Timing } from '../lib/jobs.ts';
+import { printResult } from '../lib/process.ts';
+
+const job = JSON.parse(process.argv[2] ?? '{}') as EngineJob;
+
+const scenario = validateScenario(
+  {
+    name: 'bench',
+    flows: [
+      {
+        name: 'bench',
+        load: job.load,
+        request: job.request,
+        ...(job.connections !== undefined ? { connections: job.connections } : {}),
+        pipelining: job.pipelining ?? 1,
+        ...(job.stream ? { stream: { format: 'openai', idleTimeout: '30s' } } : {}),
+        timeouts: { connect: '10s', headers: '30s', body: '30s', request: '60s' },
+      },
+    ],
+  },
+  'bench scenario',
+);
+
+const rss: EngineOutcome['rss'] = [];
+const startMs = performance.now();
+const rssTimers = (job.rssAtMs ?? []).map((atMs) =>
+  setTimeout(() => rss.push({ atMs, bytes: process.memoryUsage.rss() }), atMs),
+);
+
+// A CPU profile of runScenario alone (not of tsx compiling the sources), when asked.
+const profiler = job.profileTo === undefined ? undefined : new Session();
+if (profiler !== undefined) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+const cpuBefore = process.cpuUsage();
+const { summary } = await runScenario(scenario, {
+  target: job.target,
+  ...(job.workers !== undefined ? { workers: job.workers } : {}),
+} as Parameters<typeof runScenario>[1]);
+const cpu = process.cpuUsage(cpuBefore);
+if (profiler !== undefined && job.profileTo !== undefined) {
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(job.profileTo, JSON.stringify(profile));
+  profiler.disconnect();
+}
+for (const timer of rssTimers) clearTimeout(timer);
+rss.push({ atMs: performance.now() - startMs, bytes: process.memoryUsage.rss() });
+
+const requests = counterOf(summary, 'http_reqs');
+const failed = summary.metrics.http_req_failed;
+const outcome: EngineOutcome = {
+  requests,
+  durationMs: summary.durationMs,
+  ratePerSec: requests / (summary.durationMs / 1_000),
+  latency: timingOf(summary, 'latency'),
+  duration: timingOf(summary, 'http_req_duration'),
+  ttft: timingOf(summary, 'chat_ttft'),
+  ttftSeconds: summary.series.map((row) => {
+    const ttft = row.flows.bench?.ttft;
+    return { t: row.t, count: ttft?.count ?? 0, p50: ttft?.p50 ?? 0, p99: ttft?.p99 ?? 0 };
+  }),
+  failed: failed?.kind === 'rate' ? failed.passes : 0,
+  statusCodes: summary.statusCodes,
+  generator: {
+    planned: summary.generator.planned,
+    sent: summary.generator.sent,
+    dropped: summary.generator.dropped,
+    late: summary.generator.late,
+    plannedRatePerSec: summary.generator.plannedRatePerSec,
+    achievedRatePerSec: summary.generator.achievedRatePerSec,
+    sendLagP99Ms: summary.generator.sendLagMs.p99,
+    sendLagMaxMs: summary.generator.sendLagMs.max,
+    loopDelayP99Ms: summary.generator.eventLoopDelayMs.p99,
+    cpuPercent: summary.generator.cpuPercent,
+    saturated: summary.generator.saturated,
+    reasons: summary.generator.reasons,
+    workers: summary.generator.workers,
+  },
+  failures: summary.failures.map((f) => `${f.count}× ${f.message}`),
+  cpuUs: cpu.user + cpu.system,
+  rss,
+};
+printResult(outcome);
+
+function counterOf(summary: Summary, name: string): number {
+  const metric = summary.metrics[name];
+  return metric?.kind === 'counter' ? metric.count : 0;
+}
+
+function timingOf(summary: Summary, name: string): Timing | undefined {
+  const metric = summary.metrics[name];
+  if (metric?.kind !== 'trend') return undefined;
+  return { count: metric.count, p50: metric.p50, p99: metric.p99, max: metric.max };
+}
