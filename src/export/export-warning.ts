@@ -14,8 +14,6 @@ export type ExportWarningKind =
   | 'threshold-changed'
   /** A check the script cannot run (a predicate closing over the file, a body schema). */
   | 'check-untranslatable'
-  /** The fallback marker: its rate is not measured in the script. */
-  | 'fallback-marker'
   /** A declaration only launchproof runs: fault timelines, verifications, hooks. */
   | 'launchproof-only'
   /** A load shape k6 runs differently (Poisson spacing, a capped burst). */

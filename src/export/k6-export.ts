@@ -149,6 +149,7 @@ export async function exportK6(
     }
   }
   const custom = new Set<string>(['ratelimited']);
+  if (plans.some((plan) => plan.flow.fallbackMarker !== undefined)) custom.add('fallback');
   if (plans.some((plan) => plan.stream.via !== 'none' && streamMeasured(plan.stream))) {
     custom.add('chat_duration');
     custom.add('chat_stream_failed');
@@ -233,7 +234,11 @@ async function planFlow(
     stream,
     checks,
     customReader,
-    readsBody: readsBody || stream.via === 'http',
+    readsBody:
+      readsBody ||
+      stream.via === 'http' ||
+      flow.fallbackMarker?.jsonField !== undefined ||
+      flow.fallbackMarker?.textPattern !== undefined,
   };
 }
 
@@ -250,13 +255,6 @@ function flowWarnings(
       `identities bind source addresses ${which}: k6 cannot bind one address per identity ` +
         '(its localIPs option hands addresses to VUs, not identities), so a per-IP limit ' +
         'sees the k6 machine as one client',
-    );
-  }
-  if (flow.fallbackMarker !== undefined) {
-    warn(
-      'fallback-marker',
-      'the fallback marker is not measured: the k6 script has no fallback rate (a threshold ' +
-        'on fallback is dropped)',
     );
   }
   if (flow.onResponse !== undefined) {
@@ -491,9 +489,20 @@ function render(
   if (sse) out.push(`import sse from 'k6/x/sse';`);
   out.push('');
   out.push(runtimeTarget(target));
+  const secrets = [
+    ...new Set(plans.flatMap((plan) => plan.data.requests.flatMap((r) => r?.secret ?? []))),
+  ];
+  out.push('/** Credential headers, read from the environment: never written into this file. */');
+  out.push(`const SECRETS: Record<string, string> = lpSecrets(${literal(secrets.sort(), 0)});\n`);
   out.push(renderOptions(plans, thresholds));
   out.push(`/** Share of responses that were 429 (launchproof's ratelimited). */`);
   out.push(`const RATELIMITED = new Rate('ratelimited');`);
+  if (plans.some((plan) => plan.flow.fallbackMarker !== undefined)) {
+    out.push(
+      `/** Share of answers carrying the flow's fallback marker (launchproof's fallback). */`,
+    );
+    out.push(`const FALLBACK = new Rate('fallback');`);
+  }
   out.push('');
   for (const plan of plans) out.push(renderFlow(plan, base64));
   out.push(`// ${RULE}\n// Shared helpers\n`);
@@ -551,7 +560,8 @@ function header(
     for (const warning of warnings)
       lines.push(...wrap(`- ${formatExportWarning(warning)}`, 86, '  '));
   }
-  return `${lines.map((line) => (line === '' ? '//' : `// ${line}`)).join('\n')}\n`;
+  const commented = lines.flatMap((line) => line.split(/\r\n|\r|\n|\u2028|\u2029/));
+  return `${commented.map((line) => (line === '' ? '//' : `// ${line}`)).join('\n')}\n`;
 }
 
 function requestsNote(plan: FlowPlan): string {
@@ -599,6 +609,9 @@ function renderFlow(plan: FlowPlan, base64: boolean): string {
     for (const [name, source] of plan.checks) lines.push(`  ${quote(name)}: ${source},`);
     lines.push('});');
   }
+  const marker = flow.fallbackMarker;
+  if (marker !== undefined)
+    lines.push(`const ${c('FALLBACK')}: LpFallbackMarker = ${markerLiteral(marker)};`);
   if (plan.customReader !== undefined) {
     lines.push(`/** The scenario's custom stream format, as written there. */`);
     lines.push(`const ${c('READ_CUSTOM')}: LpReader = ${plan.customReader};`);
@@ -644,12 +657,18 @@ function renderFlow(plan: FlowPlan, base64: boolean): string {
     lines.push('  );');
     lines.push('  const status = response.status || 0;');
     if (reader !== undefined) lines.push('  stream.finish(status, response.error);');
-    lines.push('  RATELIMITED.add(status === 429, lpSampleTags(tags, status));');
-    if (plan.checks.length > 0) {
+    lines.push('  const sample = lpSampleTags(tags, status);');
+    lines.push('  RATELIMITED.add(status === 429, sample);');
+    if (plan.checks.length > 0 || marker !== undefined) {
+      lines.push("  const view = lpResponse(status, response.headers, '', Date.now() - startMs);");
+    }
+    if (marker !== undefined) {
+      const [text, names] = reader === undefined ? ["''", '[]'] : ['stream.text', 'stream.names'];
       lines.push(
-        `  check(lpResponse(status, response.headers, '', Date.now() - startMs), ${c('CHECKS')});`,
+        `  if (status > 0) FALLBACK.add(lpIsFallback(${c('FALLBACK')}, view, ${text}, ${names}), sample);`,
       );
     }
+    if (plan.checks.length > 0) lines.push(`  check(view, ${c('CHECKS')});`);
   } else {
     const responseType = plan.readsBody || plan.checks.length > 0 ? 'text' : 'none';
     lines.push(`  const response = http.request(request.method, TARGET + request.path, ${body}, {`);
@@ -661,13 +680,27 @@ function renderFlow(plan: FlowPlan, base64: boolean): string {
     lines.push('  });');
     lines.push('  const status = response.status;');
     lines.push("  const text = typeof response.body === 'string' ? response.body : '';");
-    lines.push('  RATELIMITED.add(status === 429, lpSampleTags(tags, status));');
+    lines.push('  const sample = lpSampleTags(tags, status);');
+    lines.push('  RATELIMITED.add(status === 429, sample);');
     if (plan.stream.via === 'http') lines.push(...httpStreamLines(plan.stream.format));
-    if (plan.checks.length > 0) {
+    if (plan.checks.length > 0 || marker !== undefined) {
       lines.push(
-        `  check(lpResponse(status, response.headers, text, response.timings.duration), ${c('CHECKS')});`,
+        '  const view = lpResponse(status, response.headers, text, response.timings.duration);',
       );
     }
+    if (marker !== undefined) {
+      // The answer text where the engine reads a stream (json, text), else the body.
+      const answer =
+        plan.stream.via === 'http'
+          ? plan.stream.format === 'json'
+            ? "answer.text !== undefined ? answer.text : ''"
+            : 'text'
+          : 'undefined';
+      lines.push(
+        `  if (status > 0) FALLBACK.add(lpIsFallback(${c('FALLBACK')}, view, ${answer}, []), sample);`,
+      );
+    }
+    if (plan.checks.length > 0) lines.push(`  check(view, ${c('CHECKS')});`);
   }
 
   const think = thinkTime(flow);
@@ -679,9 +712,9 @@ function renderFlow(plan: FlowPlan, base64: boolean): string {
 
 /** Chat metrics of a `text` or `json` answer, read whole (the engine's rules, end-of-body times). */
 function httpStreamLines(format: 'text' | 'json'): string[] {
-  const lines = ['  if (status > 0) {', '    const sample = lpSampleTags(tags, status);'];
+  const lines = format === 'json' ? ['  const answer = lpJsonAnswer(text);'] : [];
+  lines.push('  if (status > 0) {');
   if (format === 'json') {
-    lines.push('    const answer = lpJsonAnswer(text);');
     lines.push(
       "    CHAT_STREAM_FAILED.add(answer.error !== undefined || response.error !== '', sample);",
     );
@@ -717,6 +750,17 @@ function renderData(plan: FlowPlan): string {
   );
   lines.push('');
   return lines.join('\n');
+}
+
+/** A fallback marker as a TypeScript object literal (its pattern as a regex literal). */
+function markerLiteral(marker: NonNullable<Flow['fallbackMarker']>): string {
+  const parts: string[] = [];
+  if (marker.header !== undefined) parts.push(`header: ${quote(marker.header)}`);
+  if (marker.jsonField !== undefined) parts.push(`jsonField: ${quote(marker.jsonField)}`);
+  if (marker.event !== undefined) parts.push(`event: ${quote(marker.event)}`);
+  if (marker.textPattern !== undefined)
+    parts.push(`textPattern: ${regexLiteral(marker.textPattern)}`);
+  return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
 }
 
 /** Seconds a virtual user sleeps after its answer (closed models), as a k6 expression. */

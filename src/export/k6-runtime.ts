@@ -75,20 +75,65 @@ function lpChecks(checks: Record<string, LpCheck>): Record<string, LpCheck> {
 /** Identity headers under the request's own, as the engine merges them; secrets from the env. */
 function lpHeaders(request: LpRequest, identity: Record<string, string> | undefined) {
   const headers: Record<string, string> = { ...(identity || {}), ...request.headers };
-  for (const name of request.secret || []) headers[name] = lpSecret(name);
+  for (const name of request.secret || []) headers[name] = SECRETS[name] as string;
   return headers;
 }
 
-function lpSecret(name: string): string {
-  const variable = 'LP_HEADER_' + name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-  const value = __ENV[variable];
-  if (value === undefined || value === '') {
-    throw new Error(
-      'set ' + variable + ' (k6 run -e ' + variable + '=...): the scenario sends a ' + name +
-        ' header, whose value launchproof does not write into the script',
-    );
+/** Reads each credential header from the environment once, at start, or stops with a reason. */
+function lpSecrets(names: string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    const variable = 'LP_HEADER_' + name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    const value = __ENV[variable];
+    if (value === undefined || value === '') {
+      throw new Error(
+        'set ' + variable + ' (k6 run -e ' + variable + '=...): the scenario sends a ' + name +
+          ' header, whose value launchproof does not write into the script',
+      );
+    }
+    values[name] = value;
   }
-  return value;
+  return values;
+}
+
+/** How a flow tells a fallback answer from a real one (its fallbackMarker). */
+interface LpFallbackMarker {
+  header?: string;
+  jsonField?: string;
+  event?: string;
+  textPattern?: RegExp;
+}
+
+/**
+ * Whether an answer carries the fallback marker, by the engine's rules (any way it names):
+ * a response header, an SSE event name, a pattern in the answer text (else the body), or a
+ * truthy JSON field (a dotted path) of the body.
+ */
+function lpIsFallback(
+  marker: LpFallbackMarker,
+  response: LpResponse,
+  text: string | undefined,
+  events: string[],
+): boolean {
+  if (marker.header !== undefined && response.headers[marker.header.toLowerCase()] !== undefined) {
+    return true;
+  }
+  if (marker.event !== undefined && events.indexOf(marker.event) !== -1) return true;
+  if (marker.textPattern !== undefined) {
+    if (marker.textPattern.test(text !== undefined ? text : response.body)) return true;
+  }
+  if (marker.jsonField !== undefined) {
+    try {
+      let value: any = JSON.parse(response.body);
+      for (const key of marker.jsonField.split('.')) {
+        value = value && typeof value === 'object' ? value[key] : undefined;
+      }
+      if (value !== undefined && value !== null && value !== false) return true;
+    } catch (error) {
+      return false;
+    }
+  }
+  return false;
 }
 
 /** The tags of a sample of the script's own metrics: the engine's, status included. */
@@ -152,6 +197,9 @@ class LpStream {
   lastMs: number | undefined;
   done = false;
   failure: string | undefined;
+  /** Names of the events seen, and the answer text (both for the fallback marker). */
+  readonly names: string[] = [];
+  text = '';
 
   constructor(read: LpReader, tags: Record<string, string>) {
     this.read = read;
@@ -162,6 +210,7 @@ class LpStream {
   event(raw: { name: string; data: string; id: string }): void {
     // As the SSE spec says, a block with no data (a comment, a keep-alive) is no event.
     if (raw.data === '') return;
+    if (raw.name !== '' && this.names.indexOf(raw.name) === -1) this.names.push(raw.name);
     if (raw.name === 'error') {
       this.fail('error event: ' + raw.data);
       return;
@@ -190,6 +239,7 @@ class LpStream {
   content(text: string): void {
     if (text.length === 0) return;
     const nowMs = Date.now();
+    if (this.text.length < 65536) this.text += text.slice(0, 65536 - this.text.length);
     if (this.lastMs === undefined) this.firstMs = nowMs;
     else CHAT_ITL.add(nowMs - this.lastMs, this.tags);
     this.lastMs = nowMs;

@@ -146,6 +146,7 @@ export default {
  */
 export async function loadWithStubK6(
   script: string,
+  env: Record<string, string> = {},
 ): Promise<{ exports: Record<string, unknown>; stub: K6Stub; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'lp-k6-run-'));
   const k6 = join(dir, 'node_modules', 'k6');
@@ -175,11 +176,17 @@ export async function loadWithStubK6(
   };
   const globals = globalThis as { __k6?: K6Stub; __ENV?: Record<string, string> };
   globals.__k6 = stub;
-  globals.__ENV = { TARGET: 'http://127.0.0.1:9' };
-  const exports = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<
-    string,
-    unknown
-  >;
+  globals.__ENV = { TARGET: 'http://127.0.0.1:9', ...env };
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<
+      string,
+      unknown
+    >;
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     exports,
     stub,

@@ -206,3 +206,86 @@ describe("the script's stream readers agree with launchproof's on every recorded
     });
   }
 });
+
+describe('the fallback rate and credentials at run time', () => {
+  function markedScenario(): Scenario {
+    const input = {
+      name: 'fallback-rate',
+      flows: [
+        {
+          name: 'chat',
+          load: { executor: 'burst', count: 1 },
+          request: {
+            method: 'POST',
+            path: '/api/chat',
+            headers: { Authorization: 'Bearer from-the-scenario' },
+            json: { q: 'hi' },
+          },
+          stream: { format: 'vercel-ai' },
+          fallbackMarker: { header: 'x-chat-fallback', event: 'fallback' },
+        },
+        {
+          name: 'answer',
+          load: { executor: 'burst', count: 1 },
+          request: { path: '/api/answer' },
+          fallbackMarker: { jsonField: 'meta.fallback', textPattern: /try again later/i },
+        },
+      ],
+    };
+    return validateScenario(input as ScenarioInput);
+  }
+
+  it('marks an answer by its event name or header, and not a real one', async () => {
+    const loaded = await loadWithStubK6((await exportK6(markedScenario())).script, {
+      LP_HEADER_AUTHORIZATION: 'Bearer from-the-env',
+    });
+    try {
+      const { stub } = loaded;
+      const chat = flowFn(loaded, 'flow_chat');
+      const stream = (file: string) => sseEvents(readFileSync(join(STREAMS, file), 'utf8'));
+      stub.answer = {
+        status: 200,
+        headers: {},
+        body: '',
+        events: stream('vercel-ai-fallback.sse'),
+      };
+      chat();
+      stub.answer = { status: 200, headers: {}, body: '', events: stream('vercel-ai-usage.sse') };
+      chat();
+      stub.answer = { status: 200, headers: { 'X-Chat-Fallback': '1' }, body: '', events: [] };
+      chat();
+      expect(metric(stub, 'fallback').map((s) => s.value)).toEqual([true, false, true]);
+      const headers = stub.requests[0]?.params.headers as Record<string, string>;
+      expect(headers.authorization).toBe('Bearer from-the-env');
+    } finally {
+      await loaded.close();
+    }
+  });
+
+  it('marks a plain answer by a truthy JSON field or a pattern in the body', async () => {
+    const loaded = await loadWithStubK6((await exportK6(markedScenario())).script, {
+      LP_HEADER_AUTHORIZATION: 'x',
+    });
+    try {
+      const { stub } = loaded;
+      const answer = flowFn(loaded, 'flow_answer');
+      for (const body of [
+        '{"meta":{"fallback":true}}',
+        '{"meta":{"fallback":false}}',
+        'Please TRY AGAIN LATER',
+        'not json',
+      ]) {
+        stub.answer = { status: 200, headers: {}, body, events: [] };
+        answer();
+      }
+      expect(metric(stub, 'fallback').map((s) => s.value)).toEqual([true, false, true, false]);
+    } finally {
+      await loaded.close();
+    }
+  });
+
+  it('stops at start, naming the variable, when a credential header is not in the env', async () => {
+    const { script } = await exportK6(markedScenario());
+    await expect(loadWithStubK6(script)).rejects.toThrow(/set LP_HEADER_AUTHORIZATION/);
+  });
+});
