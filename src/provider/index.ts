@@ -11,6 +11,7 @@ export {
   faultListSchema,
   faultRuleSchema,
 } from './fault-rules.ts';
+export { TOKEN_CHANNEL } from './mock-completion.ts';
 export { ProviderControl } from './provider-control.ts';
 export {
   DEFAULT_MODELS,

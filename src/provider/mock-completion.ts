@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
 import { answerText, drawAnswer } from './answer-text.ts';
 import { CallLifecycle } from './call-lifecycle.ts';
@@ -15,6 +16,13 @@ import {
 } from './openai-wire.ts';
 import type { ProviderState } from './provider-state.ts';
 import { createRandom, mixSeed, sample } from './random.ts';
+
+/**
+ * Diagnostics channel on which every token written is published as `{ lateMs }`: the write
+ * time minus the planned time. Free when nobody subscribes; the benchmark does.
+ */
+export const TOKEN_CHANNEL = 'launchproof:provider:token';
+const tokenChannel = channel(TOKEN_CHANNEL);
 
 /** Keeps the draws of text and timing apart from the draws of fault fractions. */
 const ANSWER_PURPOSE = 0xa5;
@@ -94,13 +102,14 @@ export function serveMockCompletion(
       }
     }
 
-    const step = (): void => {
+    const step = (dueMs: number): void => {
       if (call.ended) return;
       if (sent === midStreamAt && plan.midStream) {
         breakStream(plan.midStream);
         return;
       }
       writeChunk(res, writer.token(answer.tokens[sent] as number));
+      if (tokenChannel.hasSubscribers) tokenChannel.publish({ lateMs: performance.now() - dueMs });
       sent++;
       counters.tokens(0, 1);
       if (sent < answer.tokens.length || midStreamAt === sent) {

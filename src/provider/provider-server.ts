@@ -31,6 +31,8 @@ export interface ProviderHandle {
   close(): Promise<void>;
 }
 
+const MODEL_NOT_FOUND = 'does not exist or you do not have access to it.';
+
 /** `created` of the listed models: a fixed date, as OpenAI's are. */
 const MODELS_CREATED = 1_715_367_049;
 
@@ -86,7 +88,8 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Prov
       reject(
         new LaunchproofError(
           'LP_ERR_PROVIDER',
-          `mock provider could not listen on ${parsed.data.host}:${parsed.data.port}: ${error.message}`,
+          `mock provider could not listen on ${parsed.data.host}:${parsed.data.port}: ` +
+            error.message,
           { cause: error, hint: 'pick another --port, or 0 for a free one' },
         ),
       );
@@ -197,7 +200,7 @@ async function serveChat(
 
   if (!state.options.models.includes(request.model)) {
     state.counters.status(404);
-    const message = `The model \`${request.model}\` does not exist or you do not have access to it.`;
+    const message = `The model \`${request.model}\` ${MODEL_NOT_FOUND}`;
     sendJson(
       res,
       404,

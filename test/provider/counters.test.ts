@@ -45,7 +45,7 @@ describe('the counters', () => {
     expect(counters.byStatus).toEqual({ '429': 1, '500': 1 });
   });
 
-  it('count a stream the caller closes mid-answer as aborted, with only the tokens sent', async () => {
+  it('count a stream the caller closes mid-answer as aborted, with the tokens sent', async () => {
     const result = await rawChat(provider.baseUrl, chatBody({ stream: true }), {
       leaveAfterEvents: 4,
     });
@@ -66,7 +66,7 @@ describe('the counters', () => {
     expect(provider.counters().byStatus).toEqual({});
   });
 
-  it('do not count streams the provider itself ended (a fault, a normal end) as aborted', async () => {
+  it('do not count streams the provider ended (a fault, a normal end) as aborted', async () => {
     provider.setFaults([{ kind: 'truncate', afterTokens: 2 }]);
     await rawChat(provider.baseUrl, chatBody({ stream: true }));
     provider.setFaults([{ kind: 'reset', afterTokens: 2 }]);

@@ -64,7 +64,7 @@ describe('a fault applied to a fraction of calls', () => {
   );
 
   for (const testCase of oneOfEachKind) {
-    it(`faults the same calls of ${testCase.rule.kind} under the same seed, some not all`, async () => {
+    it(`faults the same calls of ${testCase.rule.kind} under one seed, some not all`, async () => {
       const first = await outcomes(7, testCase, 0.5);
       const again = await outcomes(7, testCase, 0.5);
 

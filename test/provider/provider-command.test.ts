@@ -4,6 +4,9 @@ import type { CommandIo } from '../../src/cli/command.ts';
 import { providerCommand } from '../../src/cli/commands/provider.ts';
 import { chatBody, rawChat } from './raw-client.ts';
 
+const PROXY_LINE =
+  /^mock provider listening on http:\/\/127\.0\.0\.1:\d+, proxying to http:\/\/127\.0\.0\.1:9\/v1\n$/;
+
 function testIo(): { io: CommandIo; out: string[]; abort: AbortController } {
   const out: string[] = [];
   const abort = new AbortController();
@@ -80,9 +83,7 @@ describe('launchproof provider', () => {
     abort.abort();
     await running;
 
-    expect(line).toMatch(
-      /^mock provider listening on http:\/\/127\.0\.0\.1:\d+, proxying to http:\/\/127\.0\.0\.1:9\/v1\n$/,
-    );
+    expect(line).toMatch(PROXY_LINE);
     expect(line).not.toContain('secret');
   });
 
