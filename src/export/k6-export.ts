@@ -154,7 +154,10 @@ export async function exportK6(
     custom.add('chat_duration');
     custom.add('chat_stream_failed');
   }
-  if (plans.some((plan) => hasTtft(plan.stream))) custom.add('chat_ttft');
+  if (plans.some((plan) => hasTtft(plan.stream))) {
+    custom.add('chat_ttft');
+    custom.add('chat_ttft_send');
+  }
   if (plans.some((plan) => plan.stream.via === 'sse' && plan.stream.reader !== undefined)) {
     custom.add('chat_itl');
   }
@@ -723,6 +726,7 @@ function httpStreamLines(format: 'text' | 'json'): string[] {
       '      // The whole answer arrives with the body: its first content is the end of it.',
     );
     lines.push('      CHAT_TTFT.add(response.timings.duration, sample);');
+    lines.push('      CHAT_TTFT_SEND.add(response.timings.duration, sample);');
     lines.push('      CHAT_DURATION.add(response.timings.duration, sample);');
     lines.push('    }');
   } else {

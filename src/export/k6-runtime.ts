@@ -179,6 +179,7 @@ interface LpPart {
 type LpReader = (event: LpEvent) => LpPart | string | undefined;
 
 const CHAT_TTFT = new Trend('chat_ttft', true);
+const CHAT_TTFT_SEND = new Trend('chat_ttft_send', true);
 const CHAT_ITL = new Trend('chat_itl', true);
 const CHAT_DURATION = new Trend('chat_duration', true);
 const CHAT_STREAM_FAILED = new Rate('chat_stream_failed');
@@ -258,6 +259,7 @@ class LpStream {
     CHAT_STREAM_FAILED.add(failed, tags);
     if (this.firstMs === undefined) return;
     CHAT_TTFT.add(this.firstMs - this.startMs, tags);
+    CHAT_TTFT_SEND.add(this.firstMs - this.startMs, tags);
     CHAT_DURATION.add(endMs - this.startMs, tags);
   }
 }

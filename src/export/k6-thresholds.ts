@@ -127,12 +127,20 @@ export function mapThresholds(
           `reports no http_req_failed, so flows ${measured.streamFlows.join(', ')} add no samples`,
       });
     }
-    if (name === 'chat_ttft' || name === 'chat_itl' || name === 'chat_duration') {
+    if (name === 'chat_ttft') {
       warnings.push({
         kind: 'threshold-changed',
         message:
-          `threshold ${key}: ${written} reads ${name} as the script times it: from the actual ` +
-          'send, at millisecond resolution (launchproof times chat_ttft from the intended send)',
+          `threshold ${key}: ${written} reads chat_ttft as the script times it: from the actual ` +
+          'send (launchproof times it from the intended send, so a queue or a slow generator ' +
+          'is not hidden), in whole milliseconds',
+      });
+    } else if (name === 'chat_ttft_send' || name === 'chat_itl' || name === 'chat_duration') {
+      warnings.push({
+        kind: 'threshold-changed',
+        message:
+          `threshold ${key}: ${written} reads ${name} in whole milliseconds (the script's ` +
+          'clock is Date.now; launchproof times in microseconds)',
       });
     }
 

@@ -121,6 +121,9 @@ describe('the exported script at run time (k6 modules stubbed, the script itself
     };
     flowFn(loaded, 'flow_chat')();
     expect(metric(stub, 'chat_ttft')).toHaveLength(1);
+    expect(metric(stub, 'chat_ttft_send').map((s) => s.value)).toEqual(
+      metric(stub, 'chat_ttft').map((s) => s.value),
+    );
     expect(metric(stub, 'chat_stream_failed').map((s) => s.value)).toEqual([false]);
     expect(metric(stub, 'chat_itl').length).toBeGreaterThan(0);
     expect(stub.checks.every((c) => c.ok)).toBe(true);

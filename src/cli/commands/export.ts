@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { LaunchproofError } from '../../errors.ts';
 import { exportK6, formatExportWarning } from '../../export/index.ts';
 import { loadScenario } from '../../scenario/load-scenario.ts';
+import { applyOverrides } from '../../scenario/overrides.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { isDuration, parseDurationMs } from '../../util/duration.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../command.ts';
 import { flagOption, parseOptions, stringOption } from '../options.ts';
@@ -24,6 +26,29 @@ const options = {
     valueName: 'URL',
     schema: z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+      .optional(),
+  }),
+  seed: stringOption({
+    description: "overrides the scenario's seed (same seed, same requests)",
+    valueName: 'N',
+    schema: z.coerce.number({ error: 'expected a whole number' }).int().nonnegative().optional(),
+  }),
+  rate: stringOption({
+    description: 'overrides the arrival rate of open-model flows, as launchproof run does',
+    valueName: 'N',
+    unit: 'requests/s',
+    schema: z.coerce.number({ error: 'expected a number' }).positive().optional(),
+  }),
+  duration: stringOption({
+    description:
+      "overrides every flow's duration (ramps are scaled to it), as launchproof run does",
+    valueName: 'D',
+    unit: "k6 duration, e.g. '30s'",
+    schema: z
+      .string()
+      .refine(isDuration, { message: "expected a duration such as '30s'" })
+      .transform((text) => parseDurationMs(text))
+      .refine((ms) => ms > 0, { message: 'expected a duration longer than 0s' })
       .optional(),
   }),
   'max-requests': stringOption({
@@ -71,7 +96,12 @@ export const exportCommand: Command<typeof options> = {
     }
 
     const loaded = await loadScenario(file, io.cwd);
-    const result = await exportK6(loaded.scenario, {
+    const scenario = applyOverrides(loaded.scenario, {
+      ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+      ...(opts.rate === undefined ? {} : { ratePerSec: opts.rate }),
+      ...(opts.duration === undefined ? {} : { durationMs: opts.duration }),
+    });
+    const result = await exportK6(scenario, {
       scenarioFile: loaded.file,
       requestLimit: opts['max-requests'],
       toolVersion: TOOL_VERSION,
