@@ -11,6 +11,7 @@ export interface FaultControl {
 
 interface WindowState {
   spec: FaultWindowSpec;
+  requestedUs: number | undefined;
   appliedUs: number | undefined;
   clearedUs: number | undefined;
   problems: string[];
@@ -46,6 +47,7 @@ export class FaultTimeline implements RunExtension {
     this.#control = control;
     this.#states = windows.map((spec) => ({
       spec,
+      requestedUs: undefined,
       appliedUs: undefined,
       clearedUs: undefined,
       problems: [],
@@ -130,6 +132,7 @@ export class FaultTimeline implements RunExtension {
     return this.#states.map((state) => ({
       name: state.spec.name,
       rules: state.spec.rules,
+      requestedUs: state.requestedUs ?? this.#t0Us + state.spec.atMs * 1_000,
       startUs: state.appliedUs ?? this.#t0Us + state.spec.atMs * 1_000,
       endUs: state.clearedUs ?? Math.max(endUs, state.appliedUs ?? 0),
       applied: state.appliedUs !== undefined,
@@ -184,6 +187,7 @@ export class FaultTimeline implements RunExtension {
   #apply(state: WindowState): void {
     this.#enqueue(async () => {
       if (state.appliedUs !== undefined || this.#stopped) return;
+      state.requestedUs = this.#nowUs();
       try {
         await this.#control.setFaults(state.spec.rules);
         state.appliedUs = this.#nowUs();

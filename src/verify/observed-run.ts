@@ -29,6 +29,8 @@ export interface ObservedRequest {
 export interface ObservedWindow {
   name: string;
   rules: readonly FaultRule[];
+  /** When the timeline asked the provider for the fault (its planned start). */
+  requestedUs: number;
   /** When the provider acknowledged the fault (planned start when it never did). */
   startUs: number;
   /** When the provider acknowledged its clearing, or the run's end. */

@@ -14,11 +14,13 @@ import {
 
 export const RECOVERY = 'recovery';
 
+const NEXT_FAULT_GUARD_US = 100_000;
+
 /**
  * After a fault clears, normal answers come back within `within`.
  *
- * 1. The requests judged are those sent from the clearing until the next window starts (or
- *    the run ends), in order of intended send time.
+ * 1. The requests judged are those sent from the clearing until 100 ms before the next
+ *    window was asked for (or the run ends), in order of intended send time.
  * 2. The recovery instant is the send time of the earliest normal answer from which on at
  *    least `minNormalShare` of the answers are normal.
  * 3. It passes when that instant is no later than `within` after the clearing.
@@ -39,7 +41,9 @@ export function checkRecovery(
       ]);
     }
     const next = allWindows.find((other) => other.startUs > window.startUs);
-    const untilUs = next?.startUs ?? Number.POSITIVE_INFINITY;
+    // A request sent just before the next fault was asked for may reach the provider after.
+    const untilUs =
+      next === undefined ? Number.POSITIVE_INFINITY : next.requestedUs - NEXT_FAULT_GUARD_US;
     const requests = run.requests.filter(
       (request) =>
         flows.has(request.flow) &&

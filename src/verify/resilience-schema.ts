@@ -55,6 +55,7 @@ export const resilienceSchema = z.strictObject({
   /**
    * After each fault clears, normal answers (expected status, no fallback marker, no
    * failure) are back within `within`: from then on at least `minNormalShare` of them are.
+   * By default it reads the windows followed by `within` free of the next fault.
    */
   recovery: z
     .strictObject({ faults, within: positiveDuration, minNormalShare: share.default(0.95) })
@@ -68,8 +69,9 @@ export const resilienceSchema = z.strictObject({
   noRetryStorm: z
     .strictObject({
       maxCallsPerRequest: z.number().positive(),
-      window: positiveDuration.default(1_000),
-      minRequests: z.number().int().positive().default(5),
+      // Two seconds: a stalled event loop can carry a few calls over a window's edge.
+      window: positiveDuration.default(2_000),
+      minRequests: z.number().int().positive().default(10),
     })
     .optional(),
 

@@ -55,6 +55,7 @@ class ResilienceVerifier implements RunExtension {
   readonly #scenario: Scenario;
   readonly #spec: ResilienceSpec;
   readonly #timeline: FaultTimeline | undefined;
+  readonly #windows: readonly FaultWindowSpec[];
   readonly #problems: string[];
   readonly #needsProvider: boolean;
   readonly #env: VerifyEnvironment;
@@ -75,6 +76,7 @@ class ResilienceVerifier implements RunExtension {
     this.#spec = spec;
     this.#env = env;
     this.#timeline = timeline;
+    this.#windows = windows;
     this.#needsProvider =
       windows.length > 0 ||
       spec.noRetryStorm !== undefined ||
@@ -183,7 +185,9 @@ class ResilienceVerifier implements RunExtension {
     }
     if (spec.recovery) {
       const { faults, within, minNormalShare } = spec.recovery;
-      out.push(...checkRecovery(run, pick(faults), run.windows, names, within, minNormalShare));
+      const quietAfter = new Set(windowsFollowedBy(this.#windows, within).map((w) => w.name));
+      const windows = pick(faults, (w) => quietAfter.has(w.name));
+      out.push(...checkRecovery(run, windows, run.windows, names, within, minNormalShare));
     }
     if (spec.noRetryStorm) {
       const { maxCallsPerRequest, window, minRequests } = spec.noRetryStorm;
@@ -254,6 +258,17 @@ function abandoningFlows(scenario: Scenario, spec: ResilienceSpec): Flow[] {
   );
 }
 
+/** The windows followed by at least `withinMs` before the next one starts (or by the end). */
+function windowsFollowedBy(
+  windows: readonly FaultWindowSpec[],
+  withinMs: number,
+): FaultWindowSpec[] {
+  return windows.filter((window, i) => {
+    const next = windows[i + 1];
+    return next === undefined || next.atMs >= window.atMs + window.forMs + withinMs;
+  });
+}
+
 function breaksMidStream(window: { rules: ObservedWindow['rules'] }): boolean {
   return window.rules.some(
     (rule) => MID_STREAM_KINDS.has(rule.kind) && (rule.kind !== 'reset' || rule.afterTokens > 0),
@@ -306,6 +321,14 @@ function declarationProblems(
   for (const key of ['fallbackEngages', 'fallbackFast'] as const) {
     if (spec[key] !== undefined && !flows.some((flow) => flow.fallbackMarker !== undefined)) {
       problems.push(`resilience.${key}: none of the flows it reads has a \`fallbackMarker\``);
+    }
+  }
+  if (spec.recovery !== undefined && spec.recovery.faults === undefined && windows.length > 0) {
+    if (windowsFollowedBy(windows, spec.recovery.within).length === 0) {
+      problems.push(
+        'resilience.recovery: no window is followed by `within` without another fault; ' +
+          'space the windows or name the ones to judge in `faults`',
+      );
     }
   }
   if (spec.brokenStreamsEnd !== undefined) {

@@ -39,6 +39,7 @@ export function window(
   return {
     name,
     rules: rules ?? [{ kind: 'hang', fraction: 1 }],
+    requestedUs: s(from),
     startUs: s(from),
     endUs: s(to),
     applied: true,
