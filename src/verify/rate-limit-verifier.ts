@@ -130,13 +130,16 @@ export class RateLimitVerifier implements RunExtension {
       for (const flow of declaration.probes) {
         const probeSamples = samples.probe.filter((s) => s.flow === flow);
         const vector = probeVector(this.#flows.get(flow) as Flow, declaration);
-        verifications.push(bypassCheck(resolved, flow, vector, probeSamples));
+        const abuserHeld =
+          declaration.abuser === undefined ? undefined : held(resolved, samples.abuser);
+        verifications.push(bypassCheck(resolved, flow, vector, probeSamples, abuserHeld));
       }
       if (declaration.visitors.length > 0) {
         const attack = declaration.abuser !== undefined ? samples.abuser : samples.probe;
         verifications.push(collateralCheck(resolved, attack, samples.visitor, this.#clock));
       }
-      this.outcomes.push({ resolved, held: held(resolved, samples) });
+      const judged = declaration.abuser !== undefined ? samples.abuser : samples.probe;
+      this.outcomes.push({ resolved, held: held(resolved, judged) });
     });
 
     for (const [flow, count] of this.#setupFailures) {
@@ -152,8 +155,7 @@ export class RateLimitVerifier implements RunExtension {
   }
 }
 
-function held(resolved: ResolvedLimit, samples: Record<Role, LimitSample[]>): boolean {
-  const judged = resolved.declaration.abuser !== undefined ? samples.abuser : samples.probe;
+function held(resolved: ResolvedLimit, judged: readonly LimitSample[]): boolean {
   for (const [, group] of groupByKey(judged)) {
     if (countWindows(group, rulesOf(resolved)).some((w) => w.leaks > 0)) return false;
   }
