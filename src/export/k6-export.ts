@@ -180,6 +180,8 @@ async function planFlow(
 ): Promise<FlowPlan> {
   const warn = (kind: ExportWarning['kind'], message: string) =>
     warnings.push({ kind, flow: flow.name, message });
+  // Flow names may hold '.', which neither a function name nor a k6 scenario name may: both
+  // take '_' instead, numbered when two flows would meet ('a.b' and 'a_b').
   const ident = flow.name.replace(/[^A-Za-z0-9_]/g, '_');
   let exec = `flow_${ident}`;
   for (let n = 2; execNames.has(exec); n++) exec = `flow_${ident}_${n}`;
@@ -231,7 +233,7 @@ async function planFlow(
     flow,
     exec,
     constant: exec.toUpperCase(),
-    key: flow.name.replace(/[^A-Za-z0-9_-]/g, '_'),
+    key: exec.slice('flow_'.length),
     load,
     data,
     stream,

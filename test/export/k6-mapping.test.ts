@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exportK6 } from '../../src/export/index.ts';
 import { k6Duration, mapLoad } from '../../src/export/k6-load.ts';
 import { mapThresholds } from '../../src/export/k6-thresholds.ts';
 import { validateScenario } from '../../src/scenario/load-scenario.ts';
@@ -221,5 +222,25 @@ describe('carrying thresholds over to k6', () => {
         message: expect.stringContaining('chat'),
       }),
     ]);
+  });
+});
+
+describe('naming flows in the script', () => {
+  it('gives flows whose names meet once made k6-safe distinct scenarios and functions', async () => {
+    const twins = validateScenario({
+      name: 'twins',
+      flows: ['a.b', 'a_b'].map((name) => ({
+        name,
+        load: { executor: 'burst', count: 1 },
+        request: { path: `/${name}` },
+      })),
+    } as ScenarioInput);
+    const { script } = await exportK6(twins);
+    expect(script).toContain("    a_b: {\n      executor: 'per-vu-iterations'");
+    expect(script).toContain("    a_b_2: {\n      executor: 'per-vu-iterations'");
+    expect(script).toContain("exec: 'flow_a_b',");
+    expect(script).toContain("exec: 'flow_a_b_2',");
+    expect(script).toContain("tags: { kind: 'http', flow: 'a.b' }");
+    expect(script).toContain('export function flow_a_b_2(): void {');
   });
 });
