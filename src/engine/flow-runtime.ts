@@ -194,17 +194,36 @@ export class FlowRuntime {
    * Returns false when the request builder threw (counted as a script failure, not sent).
    */
   send(iteration: number, intendedUs: number, vu: number, client: IdentityClient): boolean {
-    let request: PreparedRequest;
+    const request = this.prepare(iteration, vu, client);
+    if (request === undefined) return false;
+    this.dispatch(request, iteration, intendedUs, vu, client);
+    return true;
+  }
+
+  /**
+   * Builds request `iteration` (ahead of its time, when the open loop prebuilds). Returns
+   * undefined when the builder threw: counted as a script failure, and nothing is sent.
+   */
+  prepare(iteration: number, vu: number, client: IdentityClient): PreparedRequest | undefined {
     try {
-      request = this.#static ?? this.#bounded(this.#build(iteration, vu, client.identity));
+      return this.#static ?? this.#bounded(this.#build(iteration, vu, client.identity));
     } catch (error) {
       this.#ctx.failures.add(this.flow.name, {
         kind: 'other',
         code: `${SCRIPT_ERROR}: ${error instanceof Error ? error.message : String(error)}`,
       });
-      return false;
+      return undefined;
     }
+  }
 
+  /** Hands a prepared request to undici, due at `intendedUs`. */
+  dispatch(
+    request: PreparedRequest,
+    iteration: number,
+    intendedUs: number,
+    vu: number,
+    client: IdentityClient,
+  ): void {
     const stream = this.flow.stream;
     const phase = this.#ctx.phase();
     const exchange = new HttpExchange(request, intendedUs, iteration, vu, {
@@ -245,7 +264,6 @@ export class FlowRuntime {
       },
       exchange,
     );
-    return true;
   }
 
   /** Resolves when virtual user `vu`'s request ends. */

@@ -1,10 +1,11 @@
-import type { MetricStore } from '../metrics/metric-store.ts';
+import type { CounterLeaf, MetricStore } from '../metrics/metric-store.ts';
 import type { TimeSeries } from '../metrics/time-series.ts';
 import type { LoadShape } from '../scenario/schema.ts';
 import { deriveSeed, SeededRandom } from '../util/random.ts';
 import type { ArrivalSchedule } from './arrival-schedule.ts';
 import type { Clock } from './clock.ts';
 import type { FlowRuntime } from './flow-runtime.ts';
+import type { PreparedRequest } from './http-exchange.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
 
 export interface LoopContext {
@@ -22,14 +23,29 @@ export interface LoopContext {
 /** Most sends one tick may make before yielding to I/O, so a late tick cannot starve replies. */
 const MAX_SENDS_PER_TICK = 2_000;
 
+/** How far ahead of its due time a request is built, so that its send is only a dispatch. */
+const PREBUILD_US = 20_000;
+
+/** Most requests held built and waiting; a burst larger than this builds the rest late. */
+const MAX_PREBUILT = 2_000;
+
+interface Prebuilt {
+  iteration: number;
+  offsetUs: number;
+  request: PreparedRequest | undefined;
+}
+
 /**
  * Runs an open-model flow: request i is due at t0 + offset(i), whatever the target does.
- * 1. On each tick, send every request that is due (batched: one timer per tick, not one per
- *    request), recording each one's lag behind its intended time.
- * 2. A due request that finds the in-flight cap full is dropped and counted
+ * 1. Requests due within the next 20 ms are built ahead (a builder that calls faker costs
+ *    real time: built at its due time, a burst's last request would leave late).
+ * 2. On each tick, dispatch every request that is due (batched: one timer per tick, not one
+ *    per request), recording each one's lag behind its intended time.
+ * 3. A due request that finds the in-flight cap full is dropped and counted
  *    (`dropped_iterations`, as k6 does), never delayed: delaying it would hide the target's
  *    slowness behind the generator's queue.
- * 3. Sleep until the next due time (a timer rounded to whole ms; `setImmediate` when due now).
+ * 4. Sleep until the next due time (a timer rounded to whole ms; `setImmediate` when due now).
+ * Requests of identities another worker owns are skipped: that worker sends them.
  */
 export function runOpenLoop(
   runtime: FlowRuntime,
@@ -38,46 +54,66 @@ export function runOpenLoop(
 ): Promise<void> {
   const offsets = schedule.offsets();
   const flowTags = { flow: runtime.flow.name };
+  const ready: Prebuilt[] = [];
+  let head = 0;
   let next = offsets.next();
   let iteration = 0;
+
+  /** Builds what is due before `untilUs` (elapsed time), in plan order. */
+  const prebuild = (untilUs: number) => {
+    while (!next.done && next.value <= untilUs && ready.length - head < MAX_PREBUILT) {
+      if (runtime.ownsIteration(iteration)) {
+        const vu = iteration % runtime.cap;
+        const request = runtime.prepare(iteration, vu, runtime.clientFor(iteration));
+        ready.push({ iteration, offsetUs: next.value, request });
+      }
+      iteration++;
+      next = offsets.next();
+    }
+  };
+
+  const dispatchDue = (elapsedUs: number) => {
+    let sends = 0;
+    while (head < ready.length && sends < MAX_SENDS_PER_TICK) {
+      const item = ready[head] as Prebuilt;
+      if (item.offsetUs > elapsedUs) break;
+      head++;
+      sends++;
+      const intendedUs = ctx.t0Us + item.offsetUs;
+      ctx.series.countPlanned();
+      ctx.store.addCounter('iterations', flowTags);
+      if (item.request === undefined) continue; // the builder threw: counted as a failure
+      if (runtime.inFlight >= runtime.cap) {
+        ctx.store.addCounter('dropped_iterations', flowTags);
+        ctx.series.countDropped();
+        continue;
+      }
+      ctx.monitor.recordSendLag(ctx.clock.nowUs() - intendedUs);
+      const vu = item.iteration % runtime.cap;
+      runtime.dispatch(item.request, item.iteration, intendedUs, vu, runtime.clientFor(item.iteration));
+    }
+    if (head > 1_024 && head * 2 > ready.length) {
+      ready.splice(0, head);
+      head = 0;
+    }
+  };
 
   return new Promise((resolve) => {
     const tick = () => {
       if (ctx.stopping()) return resolve();
       const elapsed = ctx.clock.nowUs() - ctx.t0Us;
-      let sends = 0;
-      while (!next.done && next.value <= elapsed && sends < MAX_SENDS_PER_TICK) {
-        if (!runtime.ownsIteration(iteration)) {
-          // Another worker's request: it sends it at the same planned instant.
-          iteration++;
-          next = offsets.next();
-          continue;
-        }
-        const intendedUs = ctx.t0Us + next.value;
-        ctx.series.countPlanned();
-        ctx.store.addCounter('iterations', flowTags);
-        if (runtime.inFlight >= runtime.cap) {
-          ctx.store.addCounter('dropped_iterations', flowTags);
-          ctx.series.countDropped();
-        } else {
-          ctx.monitor.recordSendLag(ctx.clock.nowUs() - intendedUs);
-          runtime.send(
-            iteration,
-            intendedUs,
-            iteration % runtime.cap,
-            runtime.clientFor(iteration),
-          );
-        }
-        iteration++;
-        sends++;
-        next = offsets.next();
-      }
-      if (next.done) return resolve();
-      const waitUs = next.value - (ctx.clock.nowUs() - ctx.t0Us);
+      prebuild(elapsed);
+      dispatchDue(elapsed);
+      prebuild(ctx.clock.nowUs() - ctx.t0Us + PREBUILD_US);
+      const upcoming = head < ready.length ? (ready[head] as Prebuilt).offsetUs : next.value;
+      if (upcoming === undefined) return resolve();
+      const waitUs = upcoming - (ctx.clock.nowUs() - ctx.t0Us);
       if (waitUs <= 0) setImmediate(tick);
       else setTimeout(tick, Math.max(1, Math.round(waitUs / 1_000)));
     };
-    const firstWaitUs = (next.done ? 0 : next.value) - (ctx.clock.nowUs() - ctx.t0Us);
+    prebuild(ctx.clock.nowUs() - ctx.t0Us + PREBUILD_US);
+    const first = head < ready.length ? (ready[head] as Prebuilt).offsetUs : next.value;
+    const firstWaitUs = (first ?? 0) - (ctx.clock.nowUs() - ctx.t0Us);
     setTimeout(tick, Math.max(0, Math.round(firstWaitUs / 1_000)));
   });
 }
@@ -99,6 +135,7 @@ export async function runClosedLoop(
   const endUs = startUs + closedDurationMs(load) * 1_000;
   const flowTags = { flow: runtime.flow.name };
   const maxVus = runtime.cap;
+  let iterations: CounterLeaf | undefined;
   let iteration = 0;
 
   const target = (nowUs: number): number => {
@@ -112,7 +149,8 @@ export async function runClosedLoop(
       const now = ctx.clock.nowUs();
       if (now >= endUs || vu >= Math.round(target(now))) return;
       const n = iteration++;
-      ctx.store.addCounter('iterations', flowTags);
+      iterations ??= ctx.store.counterLeaf('iterations', flowTags);
+      iterations.value++;
       ctx.series.countPlanned();
       const done = runtime.waitFor(vu);
       if (runtime.send(n, now, vu, runtime.clientFor(vu))) await Promise.race([done, ctx.stopped]);

@@ -18,13 +18,13 @@ export interface TrendLeaf {
   readonly histogram: ValueHistogram;
 }
 
-interface CounterLeaf {
+export interface CounterLeaf {
   readonly name: string;
   readonly tags: Tags;
   value: number;
 }
 
-interface RateLeaf {
+export interface RateLeaf {
   readonly name: string;
   readonly tags: Tags;
   passes: number;
@@ -83,6 +83,14 @@ export class MetricStore {
   }
 
   addCounter(name: string, tags: Tags, value = 1): void {
+    this.counterLeaf(name, tags).value += value;
+  }
+
+  /**
+   * The counter leaf for one full tag set. As with `trendLeaf`, the hot path keeps it and
+   * adds to it directly (`leaf.value += n`): building the tag key costs a sort per call.
+   */
+  counterLeaf(name: string, tags: Tags): CounterLeaf {
     const key = `${name}|${tagKey(tags)}`;
     let leaf = this.#counters.get(key);
     if (leaf === undefined) {
@@ -90,10 +98,15 @@ export class MetricStore {
       leaf = { name, tags: { ...tags }, value: 0 };
       this.#counters.set(key, leaf);
     }
-    leaf.value += value;
+    return leaf;
   }
 
   addRate(name: string, tags: Tags, passed: boolean): void {
+    MetricStore.count(this.rateLeaf(name, tags), passed);
+  }
+
+  /** The rate leaf for one full tag set, for the hot path to keep (see `counterLeaf`). */
+  rateLeaf(name: string, tags: Tags): RateLeaf {
     const key = `${name}|${tagKey(tags)}`;
     let leaf = this.#rates.get(key);
     if (leaf === undefined) {
@@ -101,6 +114,11 @@ export class MetricStore {
       leaf = { name, tags: { ...tags }, passes: 0, total: 0 };
       this.#rates.set(key, leaf);
     }
+    return leaf;
+  }
+
+  /** Counts one sample of a kept rate leaf. */
+  static count(leaf: RateLeaf, passed: boolean): void {
     leaf.total++;
     if (passed) leaf.passes++;
   }
