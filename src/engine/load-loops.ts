@@ -5,8 +5,8 @@ import { deriveSeed, SeededRandom } from '../util/random.ts';
 import type { ArrivalSchedule } from './arrival-schedule.ts';
 import type { Clock } from './clock.ts';
 import type { FlowRuntime } from './flow-runtime.ts';
-import type { PreparedRequest } from './http-exchange.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
+import type { PreparedRequest } from './http-exchange.ts';
 
 export interface LoopContext {
   clock: Clock;
@@ -90,7 +90,13 @@ export function runOpenLoop(
       }
       ctx.monitor.recordSendLag(ctx.clock.nowUs() - intendedUs);
       const vu = item.iteration % runtime.cap;
-      runtime.dispatch(item.request, item.iteration, intendedUs, vu, runtime.clientFor(item.iteration));
+      runtime.dispatch(
+        item.request,
+        item.iteration,
+        intendedUs,
+        vu,
+        runtime.clientFor(item.iteration),
+      );
     }
     if (head > 1_024 && head * 2 > ready.length) {
       ready.splice(0, head);

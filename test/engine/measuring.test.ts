@@ -65,7 +65,7 @@ describe('measuring against a real server', () => {
               executor: 'constant-arrival-rate',
               rate: 1_000,
               duration: '2s',
-              preAllocatedVUs: 100,
+              preAllocatedVUs: 500,
             },
             request: { path: '/' },
           },
