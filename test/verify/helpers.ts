@@ -107,8 +107,8 @@ export interface TinyLimiterOptions {
   keyBy?: 'ip' | 'global';
   /** `honest` counts down; `stuck` always says limit - 1 (headers that lie). */
   remaining?: 'honest' | 'stuck';
-  /** Which header form to send on every answer. */
-  form?: 'legacy' | 'draft-7' | 'structured';
+  /** Which header form to send on every answer (`none`: Retry-After on a 429 only). */
+  form?: 'legacy' | 'draft-7' | 'structured' | 'none';
   /** When false, a key that hit the limit stays refused (a ban, not a window). */
   recovers?: boolean;
 }
@@ -157,7 +157,7 @@ export async function startTinyLimiter(options: TinyLimiterOptions): Promise<Tin
       } else if (form === 'draft-7') {
         headers.ratelimit = `limit=${options.limit}, remaining=${exceeded ? 0 : remaining}, reset=${resetS}`;
         headers['ratelimit-policy'] = `${options.limit};w=${windowS}`;
-      } else {
+      } else if (form === 'structured') {
         headers.ratelimit = `"chat";r=${exceeded ? 0 : remaining};t=${resetS}`;
         headers['ratelimit-policy'] = `"chat";q=${options.limit};w=${windowS}`;
       }
