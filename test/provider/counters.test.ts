@@ -79,6 +79,8 @@ describe('the counters', () => {
   });
 
   it('track concurrent and peak concurrent streams', async () => {
+    // Half-second streams, so that all six are open together even if connecting is slow.
+    provider.setFaults([{ kind: 'slow-tokens', tokensPerSec: 40 }]);
     const calls = Array.from({ length: 6 }, () =>
       rawChat(provider.baseUrl, chatBody({ stream: true })),
     );

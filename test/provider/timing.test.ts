@@ -23,17 +23,26 @@ describe('the provider keeps its own schedule, measured by the client', () => {
       tokensPerSec: TOKENS_PER_SEC,
       completionTokens: TOKENS,
     });
-    // One warm-up call, so that neither side's first-call costs land in the figures.
-    await rawChat(provider.baseUrl, chatBody({ stream: true, max_tokens: 1 }));
+    // Warm-up calls on four connections, so that neither side's first-call costs (compiling,
+    // connecting) land in the figures.
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        rawChat(provider.baseUrl, chatBody({ stream: true, max_tokens: 1 })),
+      ),
+    );
   });
   afterAll(() => provider.close());
 
-  it('sends the first token 200 ms after the call and 50 tokens a second after it', async () => {
+  it('sends the first token 200 ms after the role chunk, then 50 tokens a second', async () => {
     const results = await Promise.all(
       Array.from({ length: 4 }, () => rawChat(provider.baseUrl, chatBody({ stream: true }))),
     );
 
-    const ttfts = results.map((result) => result.firstContentMs ?? Number.NaN);
+    // From the role chunk, which the provider writes as it starts the call: the time from
+    // the send to it is the machine's (connecting, scheduling), not the provider's plan.
+    const ttfts = results.map(
+      (result) => (result.firstContentMs ?? Number.NaN) - (result.eventMs[0] ?? Number.NaN),
+    );
     const rates = results.map((result) => {
       const contentTimes = result.eventMs.slice(1, 1 + TOKENS);
       const spanMs = (contentTimes.at(-1) as number) - (contentTimes[0] as number);
