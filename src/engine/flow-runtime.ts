@@ -49,6 +49,8 @@ export interface ResponseRecord {
   usage: { inputTokens: number | undefined; outputTokens: number; estimated: boolean } | undefined;
   failure: RequestFailure | undefined;
   fallback: boolean;
+  /** The client left mid-answer on purpose (`stream.abandonAfter`). */
+  abandoned: boolean;
   phase: Phase;
 }
 
@@ -479,6 +481,7 @@ export class FlowRuntime {
             },
       failure,
       fallback,
+      abandoned,
       phase,
     });
 

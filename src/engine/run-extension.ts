@@ -8,8 +8,11 @@ import type { Phase, ResponseRecord } from './flow-runtime.ts';
 export interface RunStart {
   scenario: Scenario;
   target: string;
-  /** Microsecond timestamp of t = 0 (on the engine's clock). */
-  t0Us: number;
+  /**
+   * Microsecond timestamp of t = 0 (on the engine's clock). Read it when it is needed, not in
+   * `start`: t0 is fixed only after every extension has started.
+   */
+  readonly t0Us: number;
   nowUs(): number;
   signal: AbortSignal;
 }

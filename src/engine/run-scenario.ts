@@ -284,7 +284,10 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       await extension.start?.({
         scenario,
         target: options.target,
-        t0Us,
+        // Read when needed: t0 is fixed again once every extension has started.
+        get t0Us() {
+          return t0Us;
+        },
         nowUs: () => clock.nowUs(),
         signal: stopController.signal,
       });
