@@ -140,6 +140,35 @@ describe('launchproof run, end to end', () => {
     expect(onlySummary(join(project, 'res')).scenario).toBe('mine');
   });
 
+  it('runs a closed-model flow through autocannon, and refuses a flow it cannot run', async () => {
+    const dir = join(out, 'autocannon');
+    const ok = await runCli([
+      'run',
+      fixture('closed-api.ts'),
+      '--engine',
+      'autocannon',
+      '--target',
+      server.url,
+      '--out',
+      dir,
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const summary = onlySummary(dir);
+    expect(summary.notes.join('\n')).toContain('autocannon');
+    expect(summary.metrics.http_reqs).toMatchObject({ kind: 'counter' });
+
+    const refused = await runCli([
+      'run',
+      fixture('pass.ts'),
+      '--engine',
+      'autocannon',
+      '--target',
+      server.url,
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('flow "visitors" uses constant-arrival-rate, an open model');
+  });
+
   it('documents every flag with its unit and default in --help', async () => {
     const result = await runCli(['run', '--help']);
     expect(result.code).toBe(0);

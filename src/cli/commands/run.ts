@@ -4,6 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { z } from 'zod';
 import { DEMO_FLAWS, type DemoFlaw, type DemoStack, startDemoStack } from '../../demo/index.ts';
+import { assertAutocannonCompatible } from '../../engine/autocannon-compat.ts';
+import { runWithAutocannon } from '../../engine/autocannon-engine.ts';
 import { type RunEvent, runScenario } from '../../engine/run-scenario.ts';
 import { planWorkers } from '../../engine/workers/plan-workers.ts';
 import { runWithWorkers } from '../../engine/workers/run-workers.ts';
@@ -133,9 +135,9 @@ export const runCommand: Command<typeof options> = {
         hint: 'launchproof run takes one scenario file',
       });
     }
-    if (opts.engine === 'autocannon') {
-      throw new LaunchproofError('LP_ERR_USAGE', '--engine autocannon is not available yet', {
-        hint: 'use the default undici engine',
+    if (opts.engine === 'autocannon' && opts.workers !== undefined && opts.workers > 1) {
+      throw new LaunchproofError('LP_ERR_USAGE', '--workers applies to the undici engine only', {
+        hint: 'leave out --workers with --engine autocannon',
       });
     }
 
@@ -149,6 +151,8 @@ export const runCommand: Command<typeof options> = {
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     };
     const scenario = applyOverrides(loaded.scenario, overrides);
+
+    if (opts.engine === 'autocannon') assertAutocannonCompatible(scenario);
 
     const style = terminalStyle(io.stderr, io.env, opts.ci);
     const paint = painter(style);
@@ -179,7 +183,11 @@ export const runCommand: Command<typeof options> = {
       const costPlan = renderCostPlan(scenario);
       if (costPlan !== undefined) io.stderr.write(`${costPlan}\n`);
       const progress = progressPrinter(io, style.live);
-      const plan = planWorkers(scenario, opts.workers, extensions.length > 0);
+      if (opts.engine === 'autocannon') assertAutocannonCompatible(scenario, extensions);
+      const plan =
+        opts.engine === 'autocannon'
+          ? { count: 1, note: undefined }
+          : planWorkers(scenario, opts.workers, extensions.length > 0);
       const runOptions = {
         target,
         scenarioFile: file,
@@ -192,15 +200,17 @@ export const runCommand: Command<typeof options> = {
       };
       if (plan.count > 1) io.stderr.write(`${plan.count} worker threads\n`);
       const result =
-        plan.count > 1
-          ? await runWithWorkers(scenario, {
-              ...runOptions,
-              file: loaded.file,
-              cwd: io.cwd,
-              overrides,
-              workers: plan.count,
-            })
-          : await runScenario(scenario, runOptions);
+        opts.engine === 'autocannon'
+          ? await runWithAutocannon(scenario, runOptions)
+          : plan.count > 1
+            ? await runWithWorkers(scenario, {
+                ...runOptions,
+                file: loaded.file,
+                cwd: io.cwd,
+                overrides,
+                workers: plan.count,
+              })
+            : await runScenario(scenario, runOptions);
       progress({ type: 'stopping', reason: 'finished' });
 
       const summary = summarySchema.parse(result.summary);
