@@ -49,14 +49,17 @@ interface FlowTally {
   usageOutput: number;
   /** Output tokens of passed responses without a usage block (estimated from the text). */
   estimatedOutput: number;
+  /** Passed responses that were no chat stream: their output is estimated at max tokens. */
+  unread: number;
 }
 
 /**
  * The cost-exposure verifier: what the attack flows cost while the run lasted, and what the
  * same abuse would cost per hour and per day, per abusive identity and for N of them.
  * 1. Token counts come from the mock provider's counters when it is in the path (the change
- *    over the run), else from the usage blocks in responses, else from an estimate (input from
- *    the request size, output from the answers' text) that the evidence marks as one.
+ *    over the run), else from the usage blocks in responses, else from an estimate that the
+ *    evidence marks as one: input from the request size, output from the answers' text (a
+ *    response that is no chat stream at `cost.maxOutputTokens`).
  * 2. When other flows (visitors) also reached the provider, the attack's share of its calls
  *    and tokens is attributed by the share of passed responses.
  * 3. The hourly rate per identity is its rate limit when the limit held (the fewer of its
@@ -73,6 +76,7 @@ export class CostExposure implements RunExtension {
   readonly #plan: CostPlan;
   readonly #attack: Set<string>;
   readonly #tallies = new Map<string, FlowTally>();
+  readonly #recordMetrics: boolean;
   #baseline: ProviderCounters | undefined;
   #baselineError: string | undefined;
   /** The figures of the last finished run, for tests and reports. */
@@ -83,7 +87,10 @@ export class CostExposure implements RunExtension {
     provider: ProviderControl | undefined,
     limits: () => readonly LimitOutcome[],
     fallbackModel?: string,
+    /** False for a second opinion that must not add to the run's metrics. */
+    recordMetrics = true,
   ) {
+    this.#recordMetrics = recordMetrics;
     this.#scenario = scenario;
     this.#config = scenario.cost as CostConfig;
     this.#provider = provider;
@@ -115,7 +122,10 @@ export class CostExposure implements RunExtension {
     if (record.status < 200 || record.status >= 400) return;
     tally.passed++;
     const usage = record.usage;
-    if (usage === undefined) return;
+    if (usage === undefined) {
+      tally.unread++;
+      return;
+    }
     if (usage.estimated) {
       tally.estimatedOutput += usage.outputTokens;
       return;
@@ -145,8 +155,10 @@ export class CostExposure implements RunExtension {
 
     const figures = this.#compute(counters);
     this.figures = figures;
-    run.store.addCounter('provider_calls', {}, figures.calls);
-    run.store.addCounter('provider_cost_usd', {}, figures.runUsd);
+    if (this.#recordMetrics) {
+      run.store.addCounter('provider_calls', {}, figures.calls);
+      run.store.addCounter('provider_cost_usd', {}, figures.runUsd);
+    }
 
     const evidence = this.#evidence(figures);
     const budget = this.#config.budget;
@@ -199,7 +211,8 @@ export class CostExposure implements RunExtension {
       source = 'estimate';
       calls = sum(all, 'passed');
       inputTokens = calls * this.#inputPerRequest();
-      outputTokens = sum(all, 'estimatedOutput');
+      outputTokens =
+        sum(all, 'estimatedOutput') + sum(all, 'unread') * this.#config.maxOutputTokens;
     }
     const runUsd =
       usdFor(inputTokens, prices.inputUsdPerMTok) + usdFor(outputTokens, prices.outputUsdPerMTok);
@@ -333,6 +346,7 @@ function emptyTally(): FlowTally {
     usageInputMissing: 0,
     usageOutput: 0,
     estimatedOutput: 0,
+    unread: 0,
   };
 }
 

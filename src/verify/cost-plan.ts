@@ -183,16 +183,20 @@ export function formatPrice(usd: number): string {
   return `$${usd.toFixed(Math.max(2, decimals(usd)))}`;
 }
 
-function decimals(value: number): number {
-  const text = String(value);
+function decimals(value: number | string): number {
+  const text = String(Number(value));
   const dot = text.indexOf('.');
   return dot < 0 ? 0 : text.length - dot - 1;
 }
 
-/** Dollars for the evidence: cents for sums past a dollar, three significant digits below. */
+/**
+ * Dollars for the evidence: cents past a dollar; below, three significant digits, never fewer
+ * than two decimals (`$0.50`, `$0.477`, `$0.00156`).
+ */
 export function formatUsd(usd: number): string {
   if (usd === 0) return '$0';
   if (usd >= 1_000) return `$${Math.round(usd).toLocaleString('en-US')}`;
   if (usd >= 1) return `$${usd.toFixed(2)}`;
-  return `$${Number(usd.toPrecision(3))}`;
+  const text = String(Number(usd.toPrecision(3)));
+  return `$${decimals(usd.toPrecision(3)) < 2 ? Number(text).toFixed(2) : text}`;
 }

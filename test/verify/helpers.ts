@@ -44,6 +44,7 @@ export async function startSmallDemo(options: DemoStackOptions = {}): Promise<De
 
 export interface VerifiedRun {
   summary: Summary;
+  extensions: RunExtension[];
   scenario: Scenario;
   warnings: string[];
   verification(name: string): Verification;
@@ -51,17 +52,18 @@ export interface VerifiedRun {
 
 /**
  * Runs a scenario as `launchproof run` does: its extensions from `extensionsFor`, with the
- * stack's mock provider when there is one, plus any `extra` extensions.
+ * stack's mock provider when there is one, plus any `extra` extensions (or a function that
+ * builds them from the validated scenario and the registered extensions).
  */
 export async function verifiedRun(
   input: ScenarioInput,
   target: { stack: DemoStack } | { url: string },
-  extra: RunExtension[] = [],
+  extra: RunExtension[] | ((scenario: Scenario, registered: RunExtension[]) => RunExtension[]) = [],
 ): Promise<VerifiedRun> {
   const scenario = validateScenario(input);
   const url = 'stack' in target ? target.stack.demo.url : target.url;
   const provider = 'stack' in target ? target.stack.provider : undefined;
-  const extensions = [
+  const registered = [
     ...extensionsFor(scenario, {
       target: url,
       provider: provider === undefined ? undefined : new ProviderControl(provider.url),
@@ -70,7 +72,10 @@ export async function verifiedRun(
           ? { flaws: target.stack.demo.flaws, config: target.stack.demo.config }
           : undefined,
     }),
-    ...extra,
+  ];
+  const extensions = [
+    ...registered,
+    ...(typeof extra === 'function' ? extra(scenario, registered) : extra),
   ];
   const warnings: string[] = [];
   const { summary } = await runScenario(scenario, {
@@ -82,6 +87,7 @@ export async function verifiedRun(
   });
   return {
     summary,
+    extensions,
     scenario,
     warnings,
     verification(name) {
