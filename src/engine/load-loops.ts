@@ -159,14 +159,16 @@ export async function runClosedLoop(
       iterations.value++;
       ctx.series.countPlanned();
       const done = runtime.waitFor(vu);
-      if (runtime.send(n, now, vu, runtime.clientFor(vu))) await Promise.race([done, ctx.stopped]);
-      else await sleep(100, ctx.stopped);
+      if (runtime.send(n, now, vu, runtime.clientFor(vu))) await gate.until(done);
+      else await gate.sleep(100);
       const thinkMs = thinkTimeMs(load.thinkTime, random);
-      if (thinkMs > 0) await sleep(thinkMs, ctx.stopped);
+      if (thinkMs > 0) await gate.sleep(thinkMs);
     }
   };
 
-  await sleepUntil(ctx.clock, startUs, ctx.stopped);
+  const gate = new StopGate(ctx);
+  const startInMs = (startUs - ctx.clock.nowUs()) / 1_000;
+  if (startInMs > 0) await gate.sleep(startInMs);
   const running = new Map<number, Promise<void>>();
   while (!ctx.stopping() && ctx.clock.nowUs() < endUs) {
     const wanted = Math.min(maxVus, Math.round(target(ctx.clock.nowUs())));
@@ -178,7 +180,7 @@ export async function runClosedLoop(
       );
     }
     if (load.executor === 'constant-vus') break;
-    await sleep(50, ctx.stopped);
+    await gate.sleep(50);
   }
   while (running.size > 0) await Promise.all([...running.values()]);
 }
@@ -212,17 +214,46 @@ function thinkTimeMs(think: ClosedLoad['thinkTime'], random: SeededRandom): numb
   return random.between(think.min, think.max);
 }
 
-function sleep(ms: number, stopped: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-    stopped,
-  ]).finally(() => clearTimeout(timer));
-}
+/**
+ * The closed loop's waits, each ending early when the run stops, through one listener on the
+ * stop: racing every wait against `ctx.stopped` would leave one reaction on that promise per
+ * request until the run ends, so memory would grow with the request count.
+ */
+class StopGate {
+  readonly #ctx: LoopContext;
+  readonly #waiting = new Set<() => void>();
 
-function sleepUntil(clock: Clock, atUs: number, stopped: Promise<void>): Promise<void> {
-  const waitMs = (atUs - clock.nowUs()) / 1_000;
-  return waitMs > 0 ? sleep(waitMs, stopped) : Promise.resolve();
+  constructor(ctx: LoopContext) {
+    this.#ctx = ctx;
+    void ctx.stopped.then(() => {
+      for (const release of this.#waiting) release();
+      this.#waiting.clear();
+    });
+  }
+
+  /** Resolves when `done` does, or when the run stops. */
+  until(done: Promise<void>): Promise<void> {
+    if (this.#ctx.stopping()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiting.add(resolve);
+      void done.then(() => {
+        this.#waiting.delete(resolve);
+        resolve();
+      });
+    });
+  }
+
+  /** Resolves after `ms`, or when the run stops. */
+  sleep(ms: number): Promise<void> {
+    if (this.#ctx.stopping()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#waiting.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#waiting.add(wake);
+    });
+  }
 }
