@@ -128,6 +128,9 @@ const MAX_NAMES = 50;
 const MAX_TAG_SETS = 200;
 const OTHER_NAME = '(other names)';
 
+/** Shortest first-to-last-delta span that counts as a token pace. */
+const MIN_PACE_SPAN_US = 10_000;
+
 /**
  * One flow while it runs: its identities and pools, how it builds each request, and how it
  * turns each finished exchange into samples. The load loops (open and closed) decide when to
@@ -433,8 +436,11 @@ export class FlowRuntime {
 
     let ttftUs: number | undefined;
     if (stream !== undefined && exchange.status > 0) {
-      const broken = !abandoned && (stream.failure !== undefined || failure !== undefined);
-      store.addRate('chat_stream_failed', tags, broken);
+      // Only an answer that began (2xx) can break as a stream; a 429 or 400 is a refusal.
+      if (exchange.status >= 200 && exchange.status < 300) {
+        const broken = !abandoned && (stream.failure !== undefined || failure !== undefined);
+        store.addRate('chat_stream_failed', tags, broken);
+      }
       if (stream.firstContentUs !== undefined) {
         ttftUs = stream.firstContentUs - exchange.intendedUs;
         store.record(store.trendLeaf('chat_ttft', tags), ttftUs);
@@ -444,8 +450,10 @@ export class FlowRuntime {
         );
         store.record(store.trendLeaf('chat_duration', tags), exchange.endUs - exchange.startUs);
         store.record(store.trendLeaf('chat_tokens', tags), stream.outputTokens);
-        const genUs = stream.endUs - stream.firstContentUs;
-        if (stream.outputTokens > 1 && genUs > 0) {
+        // The pace of the model's writing: from the first to the last content delta, for a
+        // real answer only (a fallback text or a burst under 10 ms is not a token pace).
+        const genUs = (stream.lastContentUs ?? stream.endUs) - stream.firstContentUs;
+        if (stream.outputTokens > 1 && genUs >= MIN_PACE_SPAN_US && !fallback) {
           const perSec = ((stream.outputTokens - 1) / genUs) * 1e6;
           store.record(store.trendLeaf('chat_tokens_per_sec', tags), perSec * 1_000);
         }

@@ -28,10 +28,11 @@ export function planWorkers(
   const wanted = requested ?? cores;
   if (wanted <= 1) return { count: 1, note: undefined };
   if (hasVerifiers) {
-    return {
-      count: 1,
-      note: `ran on 1 worker, not ${wanted}: verifications read every response in one process`,
-    };
+    const note =
+      requested === undefined
+        ? undefined
+        : `ran on 1 worker, not ${wanted}: verifications read every response in one process`;
+    return { count: 1, note };
   }
 
   const identities = scenario.flows.reduce((sum, flow) => sum + flow.identities.count, 0);
