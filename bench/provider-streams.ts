@@ -15,8 +15,8 @@
  * 4. Set-up is shown apart (send to role chunk): on a loaded two-core machine it is the
  *    kernel's and the client's cost of 500 new connections a second, not the provider's.
  * 5. The provider's CPU time per token sent says what one core can carry whatever else the
- *    machine is doing; the event-loop delay and CPU share of both processes say whether
- *    either was starved.
+ *    machine is doing. Its event loop busy far more of the time than its CPU share means
+ *    the process waited for a core: the machine, not the provider, was the bottleneck.
  * 6. A small run first gives the baseline; the figures are medians and p99s, and the ratio
  *    of the large run's p99 to the small run's.
  * Loopback only; streams still open PHASE_GRACE_MS after the last was opened are cut and
@@ -103,11 +103,35 @@ async function phase(streams: number): Promise<ClientReport> {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const lateness: number[] = [];
+  let second: number[] = [];
   const onToken = (message: unknown): void => {
-    lateness.push((message as { lateMs: number }).lateMs);
+    const { lateMs } = message as { lateMs: number };
+    lateness.push(lateMs);
+    second.push(lateMs);
   };
   subscribe(TOKEN_CHANNEL, onToken);
+  // One line a second: tokens written, CPU and event-loop busy share, lateness. A loop busy
+  // far beyond its CPU share is a process waiting for a core that others hold.
+  const seconds: string[] = [];
+  let cpuMark = process.cpuUsage();
+  let eluMark = performance.eventLoopUtilization();
+  const ticker = setInterval(() => {
+    const cpuUs = process.cpuUsage(cpuMark);
+    const busy = performance.eventLoopUtilization(eluMark).utilization;
+    cpuMark = process.cpuUsage();
+    eluMark = performance.eventLoopUtilization();
+    const late = stats(second);
+    seconds.push(
+      `    s${String(seconds.length + 1).padStart(2)}: ${String(second.length).padStart(5)} tokens, ` +
+        `CPU ${String(Math.round((cpuUs.user + cpuUs.system) / 1e4)).padStart(3)}%, ` +
+        `loop busy ${String(Math.round(busy * 100)).padStart(3)}%, open ` +
+        `${String(provider.counters().concurrentStreams).padStart(4)}, late median ` +
+        `${fixed(late.median)} p99 ${fixed(late.p99)} ms`,
+    );
+    second = [];
+  }, 1_000);
   const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
   const startMs = performance.now();
 
   const report = await new Promise<ClientReport>((resolve, reject) => {
@@ -127,8 +151,10 @@ async function phase(streams: number): Promise<ClientReport> {
 
   const wallMs = performance.now() - startMs;
   const cpu = process.cpuUsage(cpuBefore);
+  const elu = performance.eventLoopUtilization(eluBefore).utilization;
   loop.disable();
   unsubscribe(TOKEN_CHANNEL, onToken);
+  clearInterval(ticker);
   const counters = provider.counters();
   await provider.close();
 
@@ -161,9 +187,11 @@ async function phase(streams: number): Promise<ClientReport> {
       `  provider CPU per token sent: ${(cpuUs / tokensSent).toFixed(1)} µs ` +
         `(one core's worth: ${Math.round(tokensSent / (cpuUs / 1e6))} tokens/s)`,
       `  provider process: ${percent(cpuShare)} of one core over ${(wallMs / 1e3).toFixed(1)} s, ` +
-        `event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms`,
+        `event loop busy ${percent(elu)} of the time, delay p99 ` +
+        `${(loop.percentile(99) / 1e6).toFixed(2)} ms`,
       `  client process: ${percent(report.clientCpuShare)} of one core, ` +
         `event-loop delay p99 ${report.clientLoopDelayP99Ms.toFixed(2)} ms`,
+      ...(streams > BASELINE_STREAMS ? ['  provider, second by second:', ...seconds] : []),
       '',
     ].join('\n'),
   );
@@ -303,6 +331,10 @@ async function runClient(baseUrl: string, streams: number): Promise<void> {
 
 function shareWithin2Ms(values: readonly number[]): number {
   return values.filter((d) => Math.abs(d) <= 2).length / Math.max(1, values.length);
+}
+
+function fixed(value: number): string {
+  return Number.isNaN(value) ? '   n/a' : value.toFixed(1).padStart(6);
 }
 
 function stats(values: number[]): Stats {

@@ -108,7 +108,7 @@ export function serveMockCompletion(
         breakStream(plan.midStream);
         return;
       }
-      writeChunk(res, writer.token(answer.tokens[sent] as number));
+      writeToken(res, writer, answer.tokens[sent] as number);
       if (tokenChannel.hasSubscribers) tokenChannel.publish({ lateMs: performance.now() - dueMs });
       sent++;
       counters.tokens(0, 1);
@@ -217,13 +217,13 @@ export function serveMockCompletion(
  * tokens a second that was most of the provider's CPU. Only after the headers went out
  * (the role chunk is written through `res`), and only while the answer is chunked.
  */
-function writeChunk(res: ServerResponse, text: string): void {
+function writeToken(res: ServerResponse, writer: ChunkWriter, index: number): void {
   const socket = res.socket;
   if (socket === null || socket.destroyed || !res.headersSent || !res.chunkedEncoding) {
-    res.write(text);
+    res.write(writer.token(index));
     return;
   }
-  socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+  socket.write(writer.framedToken(index));
 }
 
 function planAnswer(

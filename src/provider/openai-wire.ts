@@ -22,6 +22,14 @@ const TOKEN_PAD: readonly string[] = VOCABULARY.map((token, i) => {
   return randomString(ALNUM, Math.max(1, 16 - token.length), random);
 });
 
+/** The choices part of each token's chunk, and its length in bytes, built once. */
+const TOKEN_CHOICE: readonly string[] = TOKEN_JSON.map(
+  (json) => `{"index":0,"delta":{"content":"${json}"},"logprobs":null,"finish_reason":null}]`,
+);
+const TOKEN_CHOICE_BYTES: readonly number[] = TOKEN_CHOICE.map((text) => Buffer.byteLength(text));
+const TOKEN_OBFUSCATION: readonly string[] = TOKEN_PAD.map((pad) => `,"obfuscation":"${pad}"`);
+const TOKEN_OBFUSCATION_BYTES: readonly number[] = TOKEN_OBFUSCATION.map((text) => text.length);
+
 /** Ids in OpenAI's shapes, derived from the seed and the call index. */
 export function completionId(seed: number, callIndex: number): string {
   return `chatcmpl-${randomString(ALNUM, 29, createRandom(mixSeed(seed, callIndex, 0x1d)))}`;
@@ -63,6 +71,7 @@ export interface StreamFormat {
  */
 export class ChunkWriter {
   readonly #head: string;
+  readonly #headBytes: number;
   readonly #usageTail: string;
   readonly #format: StreamFormat;
 
@@ -72,6 +81,7 @@ export class ChunkWriter {
       `data: {"id":${JSON.stringify(format.id)},"object":"chat.completion.chunk",` +
       `"created":${format.created},"model":${JSON.stringify(format.model)},` +
       `"service_tier":"default","system_fingerprint":"${SYSTEM_FINGERPRINT}","choices":[`;
+    this.#headBytes = Buffer.byteLength(this.#head);
     this.#usageTail = format.includeUsage ? ',"usage":null' : '';
   }
 
@@ -82,7 +92,22 @@ export class ChunkWriter {
 
   /** One content chunk holding one token (an index into VOCABULARY). */
   token(index: number): string {
-    return this.#chunk(`{"content":"${TOKEN_JSON[index] ?? ''}"}`, 'null', TOKEN_PAD[index] ?? 'x');
+    const obfuscation = this.#format.includeObfuscation ? (TOKEN_OBFUSCATION[index] ?? '') : '';
+    return `${this.#head}${TOKEN_CHOICE[index] ?? ''}${this.#usageTail}${obfuscation}}\n\n`;
+  }
+
+  /**
+   * The same chunk framed as one HTTP/1.1 chunk (`size CRLF data CRLF`), its size summed
+   * from lengths known in advance rather than measured: the hot path of 2,000 streams.
+   */
+  framedToken(index: number): string {
+    const bytes =
+      this.#headBytes +
+      (TOKEN_CHOICE_BYTES[index] ?? 0) +
+      this.#usageTail.length +
+      (this.#format.includeObfuscation ? (TOKEN_OBFUSCATION_BYTES[index] ?? 0) : 0) +
+      3;
+    return `${bytes.toString(16)}\r\n${this.token(index)}\r\n`;
   }
 
   /** The chunk that ends the choice, with an empty delta. */

@@ -195,6 +195,33 @@ describe('the mock provider speaks OpenAI chat completions', () => {
   });
 });
 
+describe('HTTP chunk framing of the token chunks', () => {
+  it('counts bytes, not characters, for a model named outside ASCII', async () => {
+    const provider = await startProvider({
+      models: ['modèle-privé-ü'],
+      ttftMs: 0,
+      tokensPerSec: 1_000,
+      completionTokens: 5,
+    });
+    try {
+      const result = await rawChat(
+        provider.baseUrl,
+        chatBody({
+          model: 'modèle-privé-ü',
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+
+      expect(result.error).toBeUndefined();
+      expect(result.events.at(-1)).toBe('[DONE]');
+      expect(chunksOf(result).every((chunk) => chunk.model === 'modèle-privé-ü')).toBe(true);
+    } finally {
+      await provider.close();
+    }
+  });
+});
+
 describe('errors the SDK must recognise', () => {
   let provider: ProviderHandle;
   let client: OpenAI;
