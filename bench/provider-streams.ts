@@ -121,11 +121,11 @@ async function phase(streams: number): Promise<ClientReport> {
     cpuMark = process.cpuUsage();
     eluMark = performance.eventLoopUtilization();
     const late = stats(second);
+    const pad = (value: number, width: number): string => String(Math.round(value)).padStart(width);
     seconds.push(
-      `    s${String(seconds.length + 1).padStart(2)}: ${String(second.length).padStart(5)} tokens, ` +
-        `CPU ${String(Math.round((cpuUs.user + cpuUs.system) / 1e4)).padStart(3)}%, ` +
-        `loop busy ${String(Math.round(busy * 100)).padStart(3)}%, open ` +
-        `${String(provider.counters().concurrentStreams).padStart(4)}, late median ` +
+      `    s${pad(seconds.length + 1, 2)}: ${pad(second.length, 5)} tokens, ` +
+        `CPU ${pad((cpuUs.user + cpuUs.system) / 1e4, 3)}%, loop busy ${pad(busy * 100, 3)}%, ` +
+        `open ${pad(provider.counters().concurrentStreams, 4)}, late median ` +
         `${fixed(late.median)} p99 ${fixed(late.p99)} ms`,
     );
     second = [];
