@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { z } from 'zod';
-import { DEMO_FLAWS, type DemoFlaw, type DemoStack, startDemoStack } from '../../demo/index.ts';
+import { type EmbeddedStack, startEmbeddedStack } from '../../demo/demo-thread.ts';
+import { DEMO_FLAWS, type DemoFlaw } from '../../demo/index.ts';
 import { assertAutocannonCompatible } from '../../engine/autocannon-compat.ts';
 import { runWithAutocannon } from '../../engine/autocannon-engine.ts';
 import { type RunEvent, runScenario } from '../../engine/run-scenario.ts';
@@ -156,13 +157,13 @@ export const runCommand: Command<typeof options> = {
 
     const style = terminalStyle(io.stderr, io.env, opts.ci);
     const paint = painter(style);
-    let stack: DemoStack | undefined;
+    let stack: EmbeddedStack | undefined;
     let target = opts.target ?? scenario.target;
     if (target === undefined) {
-      stack = await startDemoStack({ flaws: opts['demo-flaw'] as DemoFlaw[] });
-      target = stack.demo.url;
+      stack = await startEmbeddedStack(opts['demo-flaw'] as DemoFlaw[]);
+      target = stack.demoUrl;
       io.stderr.write(
-        `embedded demo at ${target}${opts['demo-flaw'].length ? ` (flaws: ${opts['demo-flaw'].join(', ')})` : ''}, mock provider at ${stack.providerUrl}\n`,
+        `embedded demo at ${target}${opts['demo-flaw'].length ? ` (flaws: ${opts['demo-flaw'].join(', ')})` : ''}, mock provider at ${stack.providerBaseUrl}\n`,
       );
     } else if (opts['demo-flaw'].length > 0) {
       throw new LaunchproofError('LP_ERR_USAGE', '--demo-flaw applies only to the embedded demo', {
@@ -170,12 +171,11 @@ export const runCommand: Command<typeof options> = {
       });
     }
 
-    const providerUrl = opts.provider ?? stack?.provider?.url;
+    const providerUrl = opts.provider ?? stack?.providerUrl;
     const extensions = extensionsFor(scenario, {
       target,
       provider: providerUrl === undefined ? undefined : new ProviderControl(providerUrl),
-      demo:
-        stack === undefined ? undefined : { flaws: stack.demo.flaws, config: stack.demo.config },
+      demo: stack === undefined ? undefined : { flaws: stack.flaws, config: stack.config },
     });
 
     try {
