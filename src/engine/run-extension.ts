@@ -30,6 +30,8 @@ export interface ExtensionOutput {
   verifications?: Verification[];
   notes?: string[];
   faultWindows?: Array<{ label: string; startMs: number; endMs: number }>;
+  /** Figures per second of the run, merged into the summary's series rows by `t`. */
+  series?: Array<{ t: number; providerCalls?: number; providerCostUsd?: number }>;
 }
 
 /**

@@ -145,6 +145,15 @@ export function summarizeRun(
   );
   for (const reason of generator.reasons) warn(reason);
 
+  for (const output of outputs) {
+    for (const figures of output.series ?? []) {
+      const row = series.rows[figures.t];
+      if (row === undefined) continue;
+      if (figures.providerCalls !== undefined) row.providerCalls = figures.providerCalls;
+      if (figures.providerCostUsd !== undefined) row.providerCostUsd = figures.providerCostUsd;
+    }
+  }
+
   const summary = buildSummary({
     scenario,
     scenarioFile: options.scenarioFile,

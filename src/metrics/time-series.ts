@@ -33,6 +33,9 @@ export interface SecondRow {
   sendLagMaxMs: number;
   loopDelayP99Ms: number;
   cpuPercent: number;
+  /** Filled from the provider's counters after the run, when they are known. */
+  providerCalls?: number;
+  providerCostUsd?: number;
 }
 
 /** One flow's second as encoded histograms (µs), so seconds of several workers can merge. */

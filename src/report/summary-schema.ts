@@ -88,6 +88,10 @@ export const secondRowSchema = z.object({
   sendLagMaxMs: z.number(),
   loopDelayP99Ms: z.number(),
   cpuPercent: z.number(),
+  /** Calls the mock provider got in this second, when its counters are known. */
+  providerCalls: z.number().optional(),
+  /** What those calls' tokens cost, in US dollars, when the provider's counters are known. */
+  providerCostUsd: z.number().optional(),
 });
 
 const spread = z.object({ p50: z.number(), p99: z.number(), max: z.number() });

@@ -1,6 +1,7 @@
 import type { RunExtension } from '../engine/run-extension.ts';
 import type { ProviderControl } from '../provider/index.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { providerSeriesExtensions } from './provider-series.ts';
 import { rateLimitAndCostExtensions } from './rate-limit-factory.ts';
 import { resilienceExtensions } from './resilience.ts';
 
@@ -24,7 +25,11 @@ type ExtensionFactory = (scenario: Scenario, env: VerifyEnvironment) => RunExten
  * rate-limit, fallback and cost verifiers). Each factory returns nothing when its part of the
  * scenario is absent.
  */
-const FACTORIES: ExtensionFactory[] = [rateLimitAndCostExtensions, resilienceExtensions];
+const FACTORIES: ExtensionFactory[] = [
+  rateLimitAndCostExtensions,
+  resilienceExtensions,
+  providerSeriesExtensions,
+];
 
 export function extensionsFor(scenario: Scenario, env: VerifyEnvironment): RunExtension[] {
   return FACTORIES.flatMap((factory) => factory(scenario, env));
