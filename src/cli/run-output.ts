@@ -45,7 +45,8 @@ export function renderSummaryTable(summary: Summary, paint: Paint): string {
   for (const [name, m] of others) {
     if (m.kind === 'rate') {
       lines.push(
-        `  ${name.padEnd(40)} ${(m.rate * 100).toFixed(2)}%  (${m.passes} of ${m.passes + m.fails})`,
+        `  ${name.padEnd(40)} ${(m.rate * 100).toFixed(2)}%  ` +
+          `(${m.passes} of ${m.passes + m.fails})`,
       );
     } else if (m.kind === 'counter') {
       lines.push(`  ${name.padEnd(40)} ${fixed(m.count)}  (${fixed(m.ratePerSec)}/s)`);
@@ -76,7 +77,8 @@ export function renderSummaryTable(summary: Summary, paint: Paint): string {
   for (const t of summary.thresholds) {
     const observed = t.observed === null ? (t.note ?? 'no data') : fixed(t.observed);
     lines.push(
-      `  ${paint(t.ok ? 'green' : 'red', t.ok ? '✓' : '✗')} ${t.metric} ${t.expression}  observed ${observed}`,
+      `  ${paint(t.ok ? 'green' : 'red', t.ok ? '✓' : '✗')} ${t.metric} ${t.expression}  ` +
+        `observed ${observed}`,
     );
   }
   if (summary.verifications.length > 0) lines.push('', 'verifications');
@@ -88,8 +90,10 @@ export function renderSummaryTable(summary: Summary, paint: Paint): string {
   const g = summary.generator;
   lines.push(
     '',
-    `generator  planned ${fixed(g.plannedRatePerSec)}/s, achieved ${fixed(g.achievedRatePerSec)}/s, ` +
-      `send lag p99 ${fixed(g.sendLagMs.p99)} ms, loop delay p99 ${fixed(g.eventLoopDelayMs.p99)} ms, ` +
+    `generator  planned ${fixed(g.plannedRatePerSec)}/s, ` +
+      `achieved ${fixed(g.achievedRatePerSec)}/s, ` +
+      `send lag p99 ${fixed(g.sendLagMs.p99)} ms, ` +
+      `loop delay p99 ${fixed(g.eventLoopDelayMs.p99)} ms, ` +
       `cpu ${fixed(g.cpuPercent)}%`,
   );
   for (const note of summary.notes) lines.push(`${paint('yellow', 'note')} ${note}`);

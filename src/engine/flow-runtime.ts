@@ -1,4 +1,5 @@
 import { base, en, Faker } from '@faker-js/faker';
+import type { Dispatcher } from 'undici';
 import {
   type CounterLeaf,
   MetricStore,
@@ -14,12 +15,12 @@ import type {
   RequestSpecInput,
   ResponseView,
 } from '../scenario/schema.ts';
-import { createChatStreamReader } from '../stream/index.ts';
+import { type ChatStreamReader, createChatStreamReader } from '../stream/index.ts';
 import { deriveSeed, SeededRandom } from '../util/random.ts';
 import { evaluateCheck } from './check.ts';
 import type { Clock } from './clock.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
-import { HttpExchange, type PreparedRequest } from './http-exchange.ts';
+import { type ExchangeOptions, HttpExchange, type PreparedRequest } from './http-exchange.ts';
 import { createIdentityClients, type IdentityClient } from './identity-pool.ts';
 import { failureKey, formatFailure, type RequestFailure } from './request-failure.ts';
 
@@ -153,6 +154,9 @@ export class FlowRuntime {
   readonly #waiters = new Map<number, () => void>();
   readonly #sessions = new Map<number, Record<string, unknown>>();
   readonly #keepBody: boolean;
+  /** What every exchange of this flow shares (set once the constructor has the parts). */
+  readonly #exchangeOptions: ExchangeOptions;
+  #staticDispatch: Dispatcher.DispatchOptions | undefined;
   readonly #names = new Set<string>();
   readonly #tagSets = new Set<string>();
   /** What the flow's caps grouped, for the summary's notes. */
@@ -176,6 +180,18 @@ export class FlowRuntime {
       flow.onResponse !== undefined ||
       (marker !== undefined &&
         (marker.jsonField !== undefined || marker.textPattern !== undefined));
+    this.#exchangeOptions = {
+      clock: ctx.clock,
+      maxBodyBytes: flow.maxBodyBytes,
+      keepBody: this.#keepBody,
+      requestTimeoutMs: flow.timeouts.request,
+      idleTimeoutMs: flow.stream?.idleTimeout ?? 0,
+      abandonAfterMs: flow.stream?.abandonAfter,
+      onDone: (done) => {
+        const exchange = done as FlowExchange;
+        this.#onDone(exchange, exchange.client, exchange.phase);
+      },
+    };
   }
 
   /** Whether identity `index` is this process's to drive (always, without workers). */
@@ -231,44 +247,61 @@ export class FlowRuntime {
   ): void {
     const stream = this.flow.stream;
     const phase = this.#ctx.phase();
-    const exchange = new HttpExchange(request, intendedUs, iteration, vu, {
-      clock: this.#ctx.clock,
-      maxBodyBytes: this.flow.maxBodyBytes,
-      keepBody: this.#keepBody,
-      requestTimeoutMs: this.flow.timeouts.request,
-      idleTimeoutMs: stream?.idleTimeout ?? 0,
-      abandonAfterMs: stream?.abandonAfter,
-      stream:
-        stream === undefined
-          ? undefined
-          : createChatStreamReader(stream.format, {
-              captureTextBytes:
-                this.flow.fallbackMarker?.textPattern !== undefined
-                  ? Math.max(stream.captureTextBytes, 65_536)
-                  : stream.captureTextBytes,
-              onGap: (gapUs) => this.#recordGap(gapUs, request, phase),
-            }),
-      onDone: (done) => this.#onDone(done, client, phase),
-    });
+    const reader =
+      stream === undefined
+        ? undefined
+        : createChatStreamReader(stream.format, {
+            captureTextBytes:
+              this.flow.fallbackMarker?.textPattern !== undefined
+                ? Math.max(stream.captureTextBytes, 65_536)
+                : stream.captureTextBytes,
+            onGap: (gapUs) => this.#recordGap(gapUs, request, phase),
+          });
+    const options = this.#exchangeOptions;
+    const exchange = new FlowExchange(
+      request,
+      intendedUs,
+      iteration,
+      vu,
+      options,
+      reader,
+      client,
+      phase,
+    );
     this.#active.add(exchange);
     this.inFlight++;
     this.sent++;
     this.#ctx.series.countSent();
-    client.pool.dispatch(
-      {
+    client.pool.dispatch(this.#dispatchOptions(request, client), exchange);
+  }
+
+  /**
+   * undici's options for a request from `client`. The flow's fixed request, sent by an
+   * identity that adds no headers, reuses one object (undici reads it and keeps nothing).
+   */
+  #dispatchOptions(request: PreparedRequest, client: IdentityClient): Dispatcher.DispatchOptions {
+    const plain = Object.keys(client.identity.headers).length === 0;
+    if (plain && request === this.#static) {
+      this.#staticDispatch ??= {
         origin: this.#ctx.origin,
         method: request.method,
         path: request.path,
-        headers:
-          Object.keys(client.identity.headers).length === 0
-            ? request.headers
-            : { ...client.identity.headers, ...request.headers },
+        headers: request.headers,
         body: request.body,
         blocking: false,
         idempotent: request.idempotent,
-      },
-      exchange,
-    );
+      };
+      return this.#staticDispatch;
+    }
+    return {
+      origin: this.#ctx.origin,
+      method: request.method,
+      path: request.path,
+      headers: plain ? request.headers : { ...client.identity.headers, ...request.headers },
+      body: request.body,
+      blocking: false,
+      idempotent: request.idempotent,
+    };
   }
 
   /** Resolves when virtual user `vu`'s request ends. */
@@ -327,7 +360,8 @@ export class FlowRuntime {
       else {
         if (this.notes.length === 0 || !this.notes[0]?.includes('names')) {
           this.notes.unshift(
-            `flow ${this.flow.name}: more than ${MAX_NAMES} request names; the rest are tagged name:"${OTHER_NAME}" (give requests a fixed name to group them)`,
+            `flow ${this.flow.name}: more than ${MAX_NAMES} request names; the rest are ` +
+              `tagged name:"${OTHER_NAME}" (give requests a fixed name to group them)`,
           );
         }
         out = { ...out, name: OTHER_NAME };
@@ -340,7 +374,8 @@ export class FlowRuntime {
         else {
           if (!this.notes.some((note) => note.includes('tag sets'))) {
             this.notes.push(
-              `flow ${this.flow.name}: more than ${MAX_TAG_SETS} distinct request tag sets; the rest are recorded without their request tags`,
+              `flow ${this.flow.name}: more than ${MAX_TAG_SETS} distinct request tag sets; ` +
+                'the rest are recorded without their request tags',
             );
           }
           out = { ...out, tags: EMPTY };
@@ -541,13 +576,38 @@ export class FlowRuntime {
     } catch (error) {
       this.#ctx.failures.add(this.flow.name, {
         kind: 'other',
-        code: `${SCRIPT_ERROR}: onResponse threw: ${error instanceof Error ? error.message : String(error)}`,
+        code: `${SCRIPT_ERROR}: onResponse threw: ${messageOf(error)}`,
       });
     }
   }
 }
 
 const EMPTY: Tags = Object.freeze({});
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An exchange that carries what its flow needs back when it ends: no closure a request. */
+class FlowExchange extends HttpExchange {
+  readonly client: IdentityClient;
+  readonly phase: Phase;
+
+  constructor(
+    request: PreparedRequest,
+    intendedUs: number,
+    iteration: number,
+    vu: number,
+    options: ExchangeOptions,
+    stream: ChatStreamReader | undefined,
+    client: IdentityClient,
+    phase: Phase,
+  ) {
+    super(request, intendedUs, iteration, vu, options, stream);
+    this.client = client;
+    this.phase = phase;
+  }
+}
 
 /**
  * Faker loads its locale data on first use, which costs milliseconds: pay that before t0 so

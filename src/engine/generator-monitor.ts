@@ -85,18 +85,21 @@ export function generatorHealth(
   }
   if (loop.p99 > SATURATION_LIMITS.loopDelayP99Ms) {
     reasons.push(
-      `event-loop delay p99 ${loop.p99.toFixed(1)} ms is over ${SATURATION_LIMITS.loopDelayP99Ms} ms: responses were timed late`,
+      `event-loop delay p99 ${loop.p99.toFixed(1)} ms is over ` +
+        `${SATURATION_LIMITS.loopDelayP99Ms} ms: responses were timed late`,
     );
   }
   if (cpuPercent > SATURATION_LIMITS.cpuPercent && durationMs >= 1_000) {
     reasons.push(
-      `generator CPU ${cpuPercent.toFixed(0)}% of a core: it was the bottleneck (use --workers or fewer flows)`,
+      `generator CPU ${cpuPercent.toFixed(0)}% of a core: it was the bottleneck ` +
+        '(use --workers or fewer flows)',
     );
   }
   const expected = planned - dropped;
   if (expected > 0 && sent / expected < SATURATION_LIMITS.achievedShare) {
     reasons.push(
-      `sent ${sent} of ${expected} planned requests (${((sent / expected) * 100).toFixed(1)}%): the generator could not keep the rate`,
+      `sent ${sent} of ${expected} planned requests (${((sent / expected) * 100).toFixed(1)}%): ` +
+        'the generator could not keep the rate',
     );
   }
 

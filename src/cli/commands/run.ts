@@ -34,7 +34,8 @@ const httpUrl = z
 const options = {
   target: stringOption({
     description:
-      'base URL of the chatbot API under test; without it, the embedded demo and its mock provider start on loopback',
+      'base URL of the chatbot API under test; without it, the embedded demo and its mock ' +
+      'provider start on loopback',
     valueName: 'URL',
     schema: httpUrl.optional(),
     defaultText: 'the embedded demo',
@@ -47,7 +48,8 @@ const options = {
   }),
   thresholds: stringOption({
     description:
-      "a .ts, .js or .json file whose default export is a thresholds record, added to the scenario's",
+      'a .ts, .js or .json file whose default export is a thresholds record, added to the ' +
+      "scenario's",
     valueName: 'FILE',
     schema: z.string().min(1).optional(),
   }),
@@ -97,7 +99,8 @@ const options = {
   }),
   workers: stringOption({
     description:
-      'worker threads that share the load (each identity lives in one); by default one per core, capped by what the plan needs',
+      'worker threads that share the load (each identity lives in one); by default one per ' +
+      'core, capped by what the plan needs',
     valueName: 'N',
     schema: numberText('a whole number')
       .refine((n) => n >= 1, { error: 'expected at least 1' })
@@ -163,7 +166,8 @@ export const runCommand: Command<typeof options> = {
       stack = await startEmbeddedStack(opts['demo-flaw'] as DemoFlaw[]);
       target = stack.demoUrl;
       io.stderr.write(
-        `embedded demo at ${target}${opts['demo-flaw'].length ? ` (flaws: ${opts['demo-flaw'].join(', ')})` : ''}, mock provider at ${stack.providerBaseUrl}\n`,
+        `embedded demo at ${target}${flawList(opts['demo-flaw'])}, ` +
+          `mock provider at ${stack.providerBaseUrl}\n`,
       );
     } else if (opts['demo-flaw'].length > 0) {
       throw new LaunchproofError('LP_ERR_USAGE', '--demo-flaw applies only to the embedded demo', {
@@ -266,7 +270,8 @@ function progressPrinter(io: CommandIo, live: boolean): (event: RunEvent) => voi
       case 'started':
         io.stderr.write(
           `${event.flows} flow(s), ${Math.round(event.plannedMs / 100) / 10}s planned` +
-            `${event.plannedRequests > 0 ? `, about ${Math.round(event.plannedRequests)} open-model requests` : ''}\n`,
+            `${event.plannedRequests > 0 ? `, about ${Math.round(event.plannedRequests)}` : ''}` +
+            `${event.plannedRequests > 0 ? ' open-model requests' : ''}\n`,
         );
         return;
     }
@@ -290,9 +295,17 @@ async function loadThresholdsFile(path: string, cwd: string): Promise<Record<str
   } catch (error) {
     throw new LaunchproofError(
       'LP_ERR_THRESHOLD_INVALID',
-      `thresholds file ${path} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : error}`,
+      `thresholds file ${path} failed to load: ${firstLine(error)}`,
     );
   }
+}
+
+function flawList(flaws: readonly string[]): string {
+  return flaws.length === 0 ? '' : ` (flaws: ${flaws.join(', ')})`;
+}
+
+function firstLine(error: unknown): string {
+  return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
 }
 
 /** `results/<scenario>-<UTC time>`, made unique if two runs start in the same second. */
