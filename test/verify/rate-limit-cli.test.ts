@@ -3,13 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarySchema } from '../../src/report/summary-schema.ts';
-import { runCli } from '../helpers/cli.ts';
+import { type CliResult, spawnCli } from '../helpers/cli.ts';
 
 let out: string;
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'lp-abuse-'));
 });
 afterAll(() => rm(out, { recursive: true, force: true }));
+
+/** Runs the CLI, killing it if it has not ended in 45 s: a hung run must not outlive the test. */
+async function runCli(args: string[]): Promise<CliResult> {
+  const { child, done } = spawnCli(args);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function summaryIn(dir: string) {
   const [run] = await readdir(dir);
