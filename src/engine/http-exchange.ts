@@ -16,6 +16,10 @@ export interface PreparedRequest {
   idempotent: boolean;
 }
 
+/**
+ * What every exchange of a flow shares: built once per flow, not once per request (a
+ * request's own parts, such as its stream reader, are constructor arguments).
+ */
 export interface ExchangeOptions {
   clock: Clock;
   maxBodyBytes: number;
@@ -26,13 +30,17 @@ export interface ExchangeOptions {
   idleTimeoutMs: number;
   /** Abort this long after the response headers, as a client that leaves (undefined: stay). */
   abandonAfterMs: number | undefined;
-  stream: ChatStreamReader | undefined;
   onDone(exchange: HttpExchange): void;
 }
 
 const TIMED_OUT = Object.assign(new Error('request timed out'), { code: 'LP_REQUEST_TIMEOUT' });
 const STOPPED = Object.assign(new Error('run stopped'), { code: 'LP_ABORTED' });
 const ABANDONED = Object.assign(new Error('client left'), { code: 'LP_ABANDONED' });
+
+/** The request timeout's callback: one function for all, so no closure is made a request. */
+function timeOut(exchange: HttpExchange): void {
+  exchange.abort(TIMED_OUT);
+}
 
 /**
  * One request in flight, as an undici dispatch handler. It timestamps each phase with the
@@ -63,6 +71,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   #leaveTimer: NodeJS.Timeout | undefined;
   #done = false;
   readonly #options: ExchangeOptions;
+  readonly #stream: ChatStreamReader | undefined;
 
   constructor(
     request: PreparedRequest,
@@ -70,15 +79,17 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     iteration: number,
     slot: number,
     options: ExchangeOptions,
+    stream?: ChatStreamReader,
   ) {
     this.request = request;
     this.intendedUs = intendedUs;
     this.iteration = iteration;
     this.slot = slot;
     this.#options = options;
+    this.#stream = stream;
     this.dispatchUs = options.clock.nowUs();
     this.#chunks = options.keepBody ? [] : undefined;
-    this.#timer = setTimeout(() => this.abort(TIMED_OUT), options.requestTimeoutMs);
+    this.#timer = setTimeout(timeOut, options.requestTimeoutMs, this);
   }
 
   get done(): boolean {
@@ -126,9 +137,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#done) return;
     this.bodyBytes += chunk.length;
-    if (this.#options.stream !== undefined) {
-      this.#options.stream.push(chunk, this.#options.clock.nowUs());
-    }
+    if (this.#stream !== undefined) this.#stream.push(chunk, this.#options.clock.nowUs());
     const chunks = this.#chunks;
     if (chunks !== undefined && this.bodyBytes - chunk.length < this.#options.maxBodyBytes) {
       chunks.push(chunk);
@@ -137,7 +146,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.#done) return;
-    const stream = this.#options.stream;
+    const stream = this.#stream;
     const now = this.#options.clock.nowUs();
     if (stream !== undefined) this.streamResult = stream.end(now);
     this.#finish(undefined, now);
@@ -146,7 +155,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.#done) return;
     let failure = classifyError(error);
-    const stream = this.#options.stream;
+    const stream = this.#stream;
     const now = this.#options.clock.nowUs();
     if (stream !== undefined && this.status !== 0) {
       // A body timeout on a stream is a stall: no event within the flow's idle timeout.
@@ -167,7 +176,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   #leave(): void {
     if (this.#done) return;
     const now = this.#options.clock.nowUs();
-    if (this.#options.stream !== undefined) this.streamResult = this.#options.stream.end(now);
+    if (this.#stream !== undefined) this.streamResult = this.#stream.end(now);
     this.#finish({ kind: 'abandoned' }, now);
     this.#controller?.abort(ABANDONED);
   }
