@@ -169,6 +169,38 @@ describe('launchproof run, end to end', () => {
     expect(refused.stderr).toContain('flow "visitors" uses constant-arrival-rate, an open model');
   });
 
+  it('adds a threshold set from --thresholds, and refuses an invalid one by its expression', async () => {
+    const dir = join(out, 'thresholds');
+    const strict = await runCli([
+      'run',
+      fixture('pass.ts'),
+      '--target',
+      server.url,
+      '--out',
+      dir,
+      '--thresholds',
+      fixture('strict-thresholds.ts'),
+    ]);
+    expect(strict.code).toBe(99);
+    const summary = onlySummary(dir);
+    expect(summary.thresholds.map((t) => `${t.metric} ${t.expression} ${t.ok}`)).toEqual([
+      'latency p(95)<500 true',
+      'http_req_failed rate<0.01 true',
+      'latency{flow:visitors} p(99)<1 false',
+    ]);
+
+    const bad = await runCli([
+      'run',
+      fixture('pass.ts'),
+      '--target',
+      server.url,
+      '--thresholds',
+      fixture('bad-thresholds.ts'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid threshold "p95<500"');
+  });
+
   it('documents every flag with its unit and default in --help', async () => {
     const result = await runCli(['run', '--help']);
     expect(result.code).toBe(0);
