@@ -16,12 +16,12 @@ import type {
   ResponseView,
 } from '../scenario/schema.ts';
 import { type ChatStreamReader, createChatStreamReader } from '../stream/index.ts';
-import { deriveSeed, SeededRandom } from '../util/random.ts';
 import { evaluateCheck } from './check.ts';
 import type { Clock } from './clock.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
 import { type ExchangeOptions, HttpExchange, type PreparedRequest } from './http-exchange.ts';
 import { createIdentityClients, type IdentityClient } from './identity-pool.ts';
+import { createRequestContext, prepareRequestSpec } from './request-context.ts';
 import { failureKey, formatFailure, type RequestFailure } from './request-failure.ts';
 
 /** Tags that mark what was going on when a request was sent (a fault phase, say). */
@@ -171,7 +171,7 @@ export class FlowRuntime {
     this.clients = createIdentityClients(flow, ctx.origin, perIdentity);
     // `kind` lets one threshold set tell chat streams from plain API calls.
     this.#baseTags = { kind: flow.stream ? 'chat' : 'http', ...flow.tags, flow: flow.name };
-    this.#static = typeof flow.request === 'function' ? undefined : prepare(flow.request, {});
+    this.#static = typeof flow.request === 'function' ? undefined : prepareRequestSpec(flow.request);
     for (const name of Object.keys(flow.checks)) this.checks.set(name, { passes: 0, fails: 0 });
     if (typeof flow.request === 'function') warmUp(this.#faker);
     const marker = flow.fallbackMarker;
@@ -325,31 +325,16 @@ export class FlowRuntime {
 
   #build(iteration: number, vu: number, identity: Identity): PreparedRequest {
     const builder = this.flow.request as (ctx: RequestContext) => RequestSpecInput;
-    const seed = deriveSeed(this.#ctx.seed, this.flow.name, iteration);
-    const faker = this.#faker;
-    let seeded = false;
-    let random: SeededRandom | undefined;
-    const session = this.#sessionFor(vu, identity);
-    const ctx: RequestContext = {
+    const ctx = createRequestContext({
+      scenarioSeed: this.#ctx.seed,
       flow: this.flow.name,
       iteration,
       vu,
       identity,
-      session,
-      scenarioSeed: this.#ctx.seed,
-      get faker() {
-        if (!seeded) {
-          faker.seed(seed);
-          seeded = true;
-        }
-        return faker;
-      },
-      random() {
-        random ??= new SeededRandom(deriveSeed(seed, 'random'));
-        return random.next();
-      },
-    };
-    return prepare(builder(ctx), ctx);
+      session: this.#sessionFor(vu, identity),
+      faker: this.#faker,
+    });
+    return prepareRequestSpec(builder(ctx));
   }
 
   /** Keeps the flow's tag cardinality bounded (see MAX_NAMES). */
@@ -648,29 +633,6 @@ function isFallback(exchange: HttpExchange, flow: Flow): boolean {
   return false;
 }
 
-/** Turns what a scenario gives (object or builder result) into a request undici can send. */
-function prepare(spec: RequestSpecInput, _ctx: unknown): PreparedRequest {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(spec.headers ?? {}))
-    headers[name.toLowerCase()] = value;
-  let body: string | Uint8Array | null = spec.body ?? null;
-  if (spec.json !== undefined) {
-    body = JSON.stringify(spec.json);
-    headers['content-type'] ??= 'application/json';
-  }
-  const method = spec.method ?? (body === null ? 'GET' : 'POST');
-  const path = spec.path ?? '/';
-  if (!path.startsWith('/')) throw new TypeError(`request path must start with /, got ${path}`);
-  return {
-    method,
-    path,
-    headers,
-    body,
-    name: spec.name ?? path.split('?')[0] ?? path,
-    tags: spec.tags && Object.keys(spec.tags).length > 0 ? spec.tags : EMPTY,
-    idempotent: method === 'GET' || method === 'HEAD',
-  };
-}
 
 /** k6's preAllocatedVUs/maxVUs become the in-flight cap; closed models cap at their VUs. */
 export function inFlightCap(flow: Flow): number {
