@@ -4,7 +4,7 @@ import { buyerMessage, defineScenario, type RequestBuilder } from 'launchproof';
  * One session over its chat limit, then many sessions rotated from one IP: the per-session
  * limit must trip for the one, and the per-IP limit must still hold for the many (a limiter
  * keyed on the session alone lets one script open a fresh session whenever it is cut off).
- * About 8 s. The limits declared are the embedded demo's (10 chats per 60 s per session,
+ * About 4 s. The limits declared are the embedded demo's (10 chats per 60 s per session,
  * 20 per address); set them to your target's, or leave them out to read its headers.
  *
  * Sessions are made the way a widget makes them: each identity first calls the target's
@@ -58,7 +58,7 @@ export default defineScenario({
     {
       name: 'rotating-sessions',
       // Eight sessions from one address, 30 chats: under 10 per session, past 20 per address.
-      load: { executor: 'constant-arrival-rate', rate: 6, duration: '5s', maxVUs: 30 },
+      load: { executor: 'constant-arrival-rate', rate: 10, duration: '3s', maxVUs: 30 },
       identities: { count: 8, sourceAddresses: ['127.0.0.31'], session: viaSessionRoute },
       stream,
       expectedStatuses: [200, 429],
@@ -66,7 +66,7 @@ export default defineScenario({
     },
     {
       name: 'rotating-session-ids',
-      load: { executor: 'constant-arrival-rate', rate: 6, duration: '5s', maxVUs: 30 },
+      load: { executor: 'constant-arrival-rate', rate: 10, duration: '3s', maxVUs: 30 },
       identities: {
         count: 8,
         sourceAddresses: ['127.0.0.32'],
