@@ -36,8 +36,8 @@ export interface CostPlan {
  * The plan before a run: for each flow, the requests its schedule will send and what they
  * would cost if every one of them got past the target's limits to the provider, each asking
  * for the most output tokens it may (the request's `max_tokens`, else `cost.maxOutputTokens`).
- * Input sizes come from `cost.inputTokensPerRequest`, else from the first request's body at 4
- * characters a token. Undefined when the scenario has no `cost`.
+ * Input sizes come from `cost.inputTokensPerRequest`, else from the mean of the first
+ * requests' bodies at 4 characters a token. Undefined when the scenario has no `cost`.
  */
 export function planCost(scenario: Scenario, fallbackModel?: string): CostPlan | undefined {
   const config = scenario.cost;
@@ -98,9 +98,15 @@ function planFlow(
   const requests = isOpenLoad(load)
     ? createArrivalSchedule(load, deriveSeed(scenario.seed, flow.name)).plannedCount
     : undefined;
-  const sample = sampleRequest(scenario, flow);
+  const samples = sampleRequests(scenario, flow);
+  const sample = samples[0];
   const declared = config.inputTokensPerRequest;
-  const estimated = sample === undefined ? undefined : estimateInputTokens(sample);
+  const estimated =
+    samples.length === 0
+      ? undefined
+      : Math.round(
+          samples.reduce((sum, spec) => sum + estimateInputTokens(spec), 0) / samples.length,
+        );
   const inputTokensPerRequest = declared ?? estimated ?? 0;
   const maxOutputTokens = requestMaxTokens(sample) ?? config.maxOutputTokens;
   const perRequestUsd =
@@ -135,28 +141,39 @@ export function estimateInputTokens(spec: RequestSpecInput): number {
   return 0;
 }
 
-/** The first request a flow would send (a builder is called with a throwaway context). */
-export function sampleRequest(scenario: Scenario, flow: Flow): RequestSpecInput | undefined {
-  if (typeof flow.request !== 'function') return flow.request;
-  const seed = deriveSeed(scenario.seed, flow.name, 0);
+/** Requests a builder is sampled for, to average the sizes of varied messages. */
+const SAMPLED_REQUESTS = 20;
+
+/**
+ * The first requests a flow would send: its one request, or a builder's first 20, each built
+ * with a throwaway context seeded as the run seeds it. A builder that throws gives fewer.
+ */
+export function sampleRequests(scenario: Scenario, flow: Flow): RequestSpecInput[] {
+  const build = flow.request;
+  if (typeof build !== 'function') return [build];
   const faker = new Faker({ locale: [en, base] });
-  faker.seed(seed);
-  const random = new SeededRandom(deriveSeed(seed, 'random'));
-  const ctx: RequestContext = {
-    flow: flow.name,
-    iteration: 0,
-    vu: 0,
-    identity: { index: 0, sourceAddress: undefined, headers: {}, state: {} },
-    faker,
-    random: () => random.next(),
-    session: {},
-    scenarioSeed: scenario.seed,
-  };
-  try {
-    return flow.request(ctx);
-  } catch {
-    return undefined;
+  const specs: RequestSpecInput[] = [];
+  for (let iteration = 0; iteration < SAMPLED_REQUESTS; iteration++) {
+    const seed = deriveSeed(scenario.seed, flow.name, iteration);
+    faker.seed(seed);
+    const random = new SeededRandom(deriveSeed(seed, 'random'));
+    const ctx: RequestContext = {
+      flow: flow.name,
+      iteration,
+      vu: 0,
+      identity: { index: 0, sourceAddress: undefined, headers: {}, state: {} },
+      faker,
+      random: () => random.next(),
+      session: {},
+      scenarioSeed: scenario.seed,
+    };
+    try {
+      specs.push(build(ctx));
+    } catch {
+      // A builder that needs a live context (a session from an earlier answer) cannot be sampled.
+    }
   }
+  return specs;
 }
 
 function requestMaxTokens(spec: RequestSpecInput | undefined): number | undefined {
