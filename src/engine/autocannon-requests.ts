@@ -7,7 +7,7 @@ import type {
   RequestContext,
   RequestSpecInput,
 } from '../scenario/schema.ts';
-import { deriveSeed, SeededRandom } from '../util/random.ts';
+import { createRequestContext, prepareRequestSpec } from './request-context.ts';
 
 /** One request as autocannon writes it, with the tags its samples carry. */
 export interface CannonRequest {
@@ -31,8 +31,6 @@ export interface BuildFailure {
   iteration: number;
   message: string;
 }
-
-const EMPTY: Tags = Object.freeze({});
 
 /** autocannon writes these itself (Content-Length from the body, keep-alive always). */
 const WRITTEN_BY_AUTOCANNON = new Set(['content-length', 'connection']);
@@ -87,29 +85,15 @@ export class RequestSource {
 
   /** What a builder or `onResponse` hook is given for `iteration` of virtual user `vu`. */
   context(iteration: number, vu: number, identity: Identity): RequestContext {
-    const seed = deriveSeed(this.#seed, this.flow.name, iteration);
-    const faker = this.#faker;
-    let seeded = false;
-    let random: SeededRandom | undefined;
-    return {
+    return createRequestContext({
+      scenarioSeed: this.#seed,
       flow: this.flow.name,
       iteration,
       vu,
       identity,
       session: this.#sessionFor(vu),
-      scenarioSeed: this.#seed,
-      get faker() {
-        if (!seeded) {
-          faker.seed(seed);
-          seeded = true;
-        }
-        return faker;
-      },
-      random() {
-        random ??= new SeededRandom(deriveSeed(seed, 'random'));
-        return random.next();
-      },
-    };
+      faker: this.#faker,
+    });
   }
 
   /** Closed model: state lives per virtual user, as in the undici engine. */
@@ -125,30 +109,24 @@ export class RequestSource {
 
 /** Turns what a scenario gives (object or builder result) into what autocannon writes. */
 function prepare(spec: RequestSpecInput): CannonRequest {
+  const request = prepareRequestSpec(spec);
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(spec.headers ?? {})) {
-    const lower = name.toLowerCase();
-    if (!WRITTEN_BY_AUTOCANNON.has(lower)) headers[lower] = value;
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (!WRITTEN_BY_AUTOCANNON.has(name)) headers[name] = value;
   }
-  let body: string | Buffer | undefined;
-  if (typeof spec.body === 'string') body = spec.body;
-  else if (spec.body !== undefined) {
-    body = Buffer.from(spec.body.buffer, spec.body.byteOffset, spec.body.byteLength);
-  }
-  if (spec.json !== undefined) {
-    body = JSON.stringify(spec.json);
-    headers['content-type'] ??= 'application/json';
-  }
-  const method = spec.method ?? (body === undefined ? 'GET' : 'POST');
-  const path = spec.path ?? '/';
-  if (!path.startsWith('/')) throw new TypeError(`request path must start with /, got ${path}`);
+  const raw = request.body;
+  const body =
+    raw === null || typeof raw === 'string'
+      ? (raw ?? undefined)
+      : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   return {
-    method,
-    path,
+    // The scenario schema admits only HTTP_METHODS, so the prepared method is one of them.
+    method: request.method as CannonRequest['method'],
+    path: request.path,
     headers,
     body: body === '' ? undefined : body,
-    name: spec.name ?? path.split('?')[0] ?? path,
-    tags: spec.tags && Object.keys(spec.tags).length > 0 ? spec.tags : EMPTY,
+    name: request.name,
+    tags: request.tags,
   };
 }
 

@@ -3,14 +3,9 @@ import { createArrivalSchedule, isOpenLoad } from '../engine/arrival-schedule.ts
 import { inFlightCap } from '../engine/flow-runtime.ts';
 import { createIdentityClients } from '../engine/identity-pool.ts';
 import { closedDurationMs } from '../engine/load-loops.ts';
-import type {
-  Flow,
-  Identity,
-  RequestContext,
-  RequestSpecInput,
-  Scenario,
-} from '../scenario/schema.ts';
-import { deriveSeed, SeededRandom } from '../util/random.ts';
+import { createRequestContext, prepareRequestSpec } from '../engine/request-context.ts';
+import type { Flow, Identity, RequestSpecInput, Scenario } from '../scenario/schema.ts';
+import { deriveSeed } from '../util/random.ts';
 
 /** The most requests one flow ships in its script by default; the rest cycle through them. */
 export const DEFAULT_REQUEST_LIMIT = 10_000;
@@ -94,7 +89,15 @@ export async function pregenerateRequests(
       session = sessions.get(vu) ?? {};
       sessions.set(vu, session);
     }
-    const ctx = requestContext(scenario.seed, flow.name, iteration, vu, identity, session, faker);
+    const ctx = createRequestContext({
+      scenarioSeed: scenario.seed,
+      flow: flow.name,
+      iteration,
+      vu,
+      identity,
+      session,
+      faker,
+    });
     try {
       requests.push(prepare(builder(ctx)));
     } catch (error) {
@@ -122,66 +125,20 @@ export function plannedRequests(
   return { plannedCount: inFlightCap(flow) * seconds, plannedExact: false };
 }
 
-/** The context `FlowRuntime#build` gives a builder, made the same way. */
-function requestContext(
-  scenarioSeed: number,
-  flowName: string,
-  iteration: number,
-  vu: number,
-  identity: Identity,
-  session: Record<string, unknown>,
-  faker: Faker,
-): RequestContext {
-  const seed = deriveSeed(scenarioSeed, flowName, iteration);
-  let seeded = false;
-  let random: SeededRandom | undefined;
-  return {
-    flow: flowName,
-    iteration,
-    vu,
-    identity,
-    session,
-    scenarioSeed,
-    get faker() {
-      if (!seeded) {
-        faker.seed(seed);
-        seeded = true;
-      }
-      return faker;
-    },
-    random() {
-      random ??= new SeededRandom(deriveSeed(seed, 'random'));
-      return random.next();
-    },
-  };
-}
-
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** What the engine's `prepare` (src/engine/flow-runtime.ts) makes of a spec, as plain data. */
+/** What the engine sends for a spec (src/engine/request-context.ts), as plain data. */
 function prepare(spec: RequestSpecInput): PreparedK6Request {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(spec.headers ?? {})) {
-    headers[name.toLowerCase()] = value;
-  }
-
-  let body: string | Uint8Array | null = spec.body ?? null;
-  if (spec.json !== undefined) {
-    body = JSON.stringify(spec.json);
-    headers['content-type'] ??= 'application/json';
-  }
-  const method = spec.method ?? (body === null ? 'GET' : 'POST');
-  const path = spec.path ?? '/';
-  if (!path.startsWith('/')) throw new TypeError(`request path must start with /, got ${path}`);
-
+  const request = prepareRequestSpec(spec);
   const prepared: PreparedK6Request = {
-    method,
-    path,
-    headers,
+    method: request.method,
+    path: request.path,
+    headers: request.headers,
     body: null,
-    name: spec.name ?? path.split('?')[0] ?? path,
-    tags: { ...(spec.tags ?? {}) },
+    name: request.name,
+    tags: { ...request.tags },
   };
+  const body = request.body;
   if (typeof body === 'string') prepared.body = body;
   else if (body !== null) {
     try {
