@@ -73,8 +73,15 @@ export class RateLimitVerifier implements RunExtension {
   }
 
   start(run: RunStart): void {
-    const wallAtT0Ms = Date.now() + (run.t0Us - run.nowUs()) / 1_000;
-    this.#clock = { t0Us: run.t0Us, wallMsAt: (us) => wallAtT0Ms + (us - run.t0Us) / 1_000 };
+    // t0 is fixed only after every extension has started: read it when it is needed.
+    const anchorUs = run.nowUs();
+    const anchorWallMs = Date.now();
+    this.#clock = {
+      get t0Us() {
+        return run.t0Us;
+      },
+      wallMsAt: (us) => anchorWallMs + (us - anchorUs) / 1_000,
+    };
   }
 
   observe(record: ResponseRecord): void {
