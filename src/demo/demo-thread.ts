@@ -40,6 +40,9 @@ export async function startEmbeddedStack(flaws: readonly DemoFlaw[]): Promise<Em
     });
     worker.once('error', reject);
   });
+  // Once up, the stack's thread must never keep the process alive on its own: whatever path
+  // the run takes out, the process can end.
+  worker.unref();
 
   let closed: Promise<void> | undefined;
   return {
@@ -50,6 +53,7 @@ export async function startEmbeddedStack(flaws: readonly DemoFlaw[]): Promise<Em
     config: up.config,
     close() {
       closed ??= new Promise<void>((resolve) => {
+        worker.ref();
         worker.once('exit', () => resolve());
         worker.postMessage({ type: 'close' });
         // A stack that does not close in time is ended with its thread.

@@ -193,10 +193,11 @@ function summarizeMetric(store: MetricStore, name: string, tags: Tags): MetricSu
     case 'counter': {
       const counter = store.counter(name, tags);
       if (counter === undefined) return undefined;
+      // Six decimals: a counter of dollars (provider_cost_usd) is often below a tenth of a cent.
       return {
         kind: 'counter',
-        count: round(counter.count),
-        ratePerSec: round(counter.ratePerSec),
+        count: round(counter.count, 6),
+        ratePerSec: round(counter.ratePerSec, 6),
       };
     }
     case 'rate': {

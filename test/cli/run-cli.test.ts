@@ -201,6 +201,14 @@ describe('launchproof run, end to end', () => {
     expect(bad.stderr).toContain('invalid threshold "p95<500"');
   });
 
+  it('closes the embedded demo and exits 2 when the run is refused after it started', async () => {
+    const started = Date.now();
+    const result = await runCli(['run', fixture('unknown-metric.ts')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown metric "latencyy"');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('documents every flag with its unit and default in --help', async () => {
     const result = await runCli(['run', '--help']);
     expect(result.code).toBe(0);

@@ -175,14 +175,14 @@ export const runCommand: Command<typeof options> = {
       });
     }
 
-    const providerUrl = opts.provider ?? stack?.providerUrl;
-    const extensions = extensionsFor(scenario, {
-      target,
-      provider: providerUrl === undefined ? undefined : new ProviderControl(providerUrl),
-      demo: stack === undefined ? undefined : { flaws: stack.flaws, config: stack.config },
-    });
-
+    // From here on the embedded stack is running: every way out must close it.
     try {
+      const providerUrl = opts.provider ?? stack?.providerUrl;
+      const extensions = extensionsFor(scenario, {
+        target,
+        provider: providerUrl === undefined ? undefined : new ProviderControl(providerUrl),
+        demo: stack === undefined ? undefined : { flaws: stack.flaws, config: stack.config },
+      });
       io.stderr.write(`running ${scenario.name} against ${target}\n`);
       const costPlan = renderCostPlan(scenario);
       if (costPlan !== undefined) io.stderr.write(`${costPlan}\n`);
