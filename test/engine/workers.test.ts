@@ -26,7 +26,8 @@ afterAll(() => server.close());
 const file = `${REPO}test/fixtures/scenarios/workers.ts`;
 
 function shape(value: unknown): unknown {
-  if (Array.isArray(value)) return value.length === 0 ? [] : [shape(value[0])];
+  // Arrays by kind only: how many notes or reasons a run has is a finding, not a shape.
+  if (Array.isArray(value)) return 'array';
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.keys(value)
