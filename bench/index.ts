@@ -29,6 +29,7 @@ import { describeMachine } from './lib/machine.ts';
 import { hasCommand } from './lib/process.ts';
 import {
   type BenchRecord,
+  goalWord,
   renderCellText,
   renderDocs,
   updateDocs,
@@ -55,6 +56,12 @@ const USAGE = `usage: npm run bench -- [--long] [--runs N] [--only ${CELLS.map((
   --runs N    runs per tool and cell (default ${MIN_RUNS}; fewer is refused unless --only is given)
   --only IDS  run only these cells; docs/benchmarks.md is then not updated
   --profile   write a CPU profile of launchproof's runs to bench/results/profiles/`;
+
+const DOCS_PREAMBLE = `# Benchmarks
+
+\`npm run bench\` measures launchproof's engine against autocannon and wrk, and against the
+goals of issue 8. The section between the marks below is rewritten by each full run.
+`;
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
@@ -143,8 +150,7 @@ async function main(options: BenchOptions): Promise<void> {
   log('== summary');
   for (const report of reports) {
     for (const goal of report.goals) {
-      const word = goal.met === undefined ? 'NOT MEASURED' : goal.met ? 'MET' : 'NOT MET';
-      log(`${word.padEnd(12)} ${report.title}: ${goal.goal} — ${goal.observed}`);
+      log(`${goalWord(goal).padEnd(12)} ${report.title}: ${goal.goal} — ${goal.observed}`);
     }
   }
   for (const s of skipped) log(`${'SKIPPED'.padEnd(12)} ${s.id}: ${s.reason}`);
@@ -185,9 +191,3 @@ function fail(message: string): never {
   process.stderr.write(`bench: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
-
-const DOCS_PREAMBLE = `# Benchmarks
-
-\`npm run bench\` measures launchproof's engine against autocannon and wrk, and against the
-goals of issue 8. The section between the marks below is rewritten by each full run.
-`;

@@ -31,6 +31,8 @@ export const fidelityCell: Cell = {
         'send lag p99 ms',
         'dropped',
         'latency p99 ms',
+        'CPU % of a core',
+        'preempted a s',
         'generator',
       ],
     ];
@@ -79,6 +81,8 @@ export const fidelityCell: Cell = {
           `${fmt(median(lag), 2)} (${spread(lag, 2)})`,
           `${fmt(median(dropped))} (${spread(dropped)})`,
           fmt(median(results.map((r) => r.latency?.p99 ?? Number.NaN)), 1),
+          fmt(median(results.map((r) => r.generator.cpuPercent))),
+          fmt(median(results.map((r) => r.involuntaryContextSwitches / (r.durationMs / 1_000)))),
           saturated === 0 ? 'healthy' : `saturated in ${saturated} of ${results.length}`,
         ]);
         const lagOk = median(lag) < SEND_LAG_GOAL_MS;
@@ -106,6 +110,9 @@ export const fidelityCell: Cell = {
       goals,
       notes: [
         'No peer here: neither autocannon nor wrk has an open model (wrk2 has, and is not in Debian).',
+        '"Preempted a s" counts the times a second the kernel took core 0 from the generator for ' +
+          'another process (involuntary context switches): pinning gives the generator a core, ' +
+          'not the core to itself, on a shared host.',
       ],
       runs,
     };

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { BenchContext, Cell, CellReport, GoalOutcome } from '../lib/cell.ts';
 import type { EngineOutcome, PeerOutcome } from '../lib/jobs.ts';
 import { alternate, fmt, median, ratio, spread, times } from '../lib/stats.ts';
@@ -19,7 +20,7 @@ type Tool = 'launchproof' | 'autocannon' | 'wrk';
 export const throughputCell: Cell = {
   id: 'throughput',
   title: 'Throughput, closed model, 50 connections, one core',
-  estimateMs: (o) => PIPELINES.length * 3 * o.runs * ((o.long ? 10 : 3) * 1_000 + 1_800),
+  estimateMs: (o) => PIPELINES.length * 5 * o.runs * ((o.long ? 10 : 3) * 1_000 + 1_800),
   async run(ctx: BenchContext): Promise<CellReport> {
     const nginx = ctx.nginx;
     if (nginx === undefined) return missingNginx(this.id, this.title);
@@ -111,10 +112,15 @@ export const throughputCell: Cell = {
       runs[`pipelining${pipelining}`] = results;
     }
 
-    if (!ctx.wrk) notes.push(`wrk is not installed, so there is no ratio to it (${INSTALL_HINT}).`);
+    if (ctx.wrk) {
+      await everyCore(ctx, nginx.url, durationSec, table, goals, runs);
+    } else {
+      notes.push(`wrk is not installed, so there is no ratio to it (${INSTALL_HINT}).`);
+    }
     notes.push(
-      'One core for the generator and one for nginx, each pinned with taskset. "With every core" ' +
-        'needs worker threads in the engine (`--workers`); see the note below the tables.',
+      'Rows 1 and 10: one core for the generator and one for nginx, each pinned with taskset. ' +
+        'Rows "every core": launchproof with 2 worker threads and wrk with 2 threads, both ' +
+        'unpinned, so the generator has both cores and shares one with nginx.',
     );
     return {
       id: this.id,
@@ -129,6 +135,79 @@ export const throughputCell: Cell = {
     };
   },
 };
+
+/** launchproof with a worker thread a core against wrk with a thread a core. */
+async function everyCore(
+  ctx: BenchContext,
+  url: string,
+  durationSec: number,
+  table: string[][],
+  goals: GoalOutcome[],
+  runs: Record<string, unknown>,
+): Promise<void> {
+  const cores = availableParallelism();
+  for (const pipelining of PIPELINES) {
+    const results = await alternate<Tool, EngineOutcome | PeerOutcome>(
+      ctx.options.runs,
+      [
+        {
+          key: 'launchproof',
+          run: () =>
+            runLaunchproof(
+              {
+                target: url,
+                load: {
+                  executor: 'constant-vus',
+                  vus: CONNECTIONS * pipelining,
+                  duration: `${durationSec}s`,
+                  gracefulStop: '5s',
+                },
+                request: { path: '/' },
+                connections: CONNECTIONS,
+                pipelining,
+                workers: cores,
+              },
+              durationSec * 1_000,
+            ),
+        },
+        {
+          key: 'wrk',
+          run: () =>
+            runWrk({
+              url: `${url}/`,
+              connections: CONNECTIONS,
+              pipelining,
+              durationSec,
+              threads: cores,
+            }),
+        },
+      ],
+      (key, round, result) =>
+        ctx.log(
+          `  throughput every core p${pipelining} run ${round + 1} ${key}: ` +
+            `${fmt(result.ratePerSec)} req/s${failuresOf(result)}`,
+        ),
+    );
+    const lpRates = results.launchproof.map((r) => r.ratePerSec);
+    const wrkRates = results.wrk.map((r) => r.ratePerSec);
+    const r = ratio(median(lpRates), median(wrkRates));
+    table.push([
+      `${pipelining}, every core`,
+      `${fmt(median(lpRates))} (${spread(lpRates)})`,
+      'n/a',
+      `${fmt(median(wrkRates))} (${spread(wrkRates)})`,
+      'n/a',
+      times(r),
+    ]);
+    goals.push({
+      goal: `every core, pipelining ${pipelining}: the ratio to wrk`,
+      met: undefined,
+      figure: true,
+      observed: `${times(r)} wrk (${cores} workers against ${cores} wrk threads)`,
+    });
+    runs[`everyCorePipelining${pipelining}`] = results;
+  }
+}
 
 export function profileOf(ctx: BenchContext, name: string): { profileTo?: string } {
   const path = ctx.profilePath(name);

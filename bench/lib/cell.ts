@@ -29,6 +29,8 @@ export interface GoalOutcome {
   met: boolean | undefined;
   /** The figure that decides it, in words. */
   observed: string;
+  /** A figure the issue asks to report without a mark to meet (a ratio to wrk, say). */
+  figure?: boolean;
 }
 
 /** What one cell found: its table, its goals, and the raw runs behind them. */

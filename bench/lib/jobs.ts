@@ -22,6 +22,11 @@ export interface EngineJob {
   workers?: number;
   /** Offsets from the runner's start at which to sample RSS. */
   rssAtMs?: number[];
+  /**
+   * At each RSS mark, also force a full garbage collection (node --expose-gc) and read the
+   * live heap: RSS alone counts garbage V8 has not yet collected.
+   */
+  gcAtMarks?: boolean;
   /** Write a CPU profile of runScenario (`.cpuprofile`, Chrome's format) to this path. */
   profileTo?: string;
 }
@@ -55,7 +60,11 @@ export interface EngineOutcome {
   failures: string[];
   /** User + system CPU of the runner during runScenario, µs. */
   cpuUs: number;
-  rss: Array<{ atMs: number; bytes: number }>;
+  /** Of which in the kernel (system time), µs. */
+  cpuSystemUs: number;
+  rss: Array<{ atMs: number; bytes: number; liveHeapBytes?: number }>;
+  /** Times the kernel took the core from the runner during the run (another process ran). */
+  involuntaryContextSwitches: number;
 }
 
 /** One autocannon run, as bench/runners/autocannon-runner.ts gives it to autocannon. */

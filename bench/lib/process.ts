@@ -33,9 +33,13 @@ export function pinned(core: number, cmd: string, args: readonly string[]): [str
 }
 
 /** Node with tsx registered, running one of the bench's TypeScript scripts. */
-export function nodeScript(relativeToBench: string, args: readonly string[]): [string, string[]] {
+export function nodeScript(
+  relativeToBench: string,
+  args: readonly string[],
+  nodeFlags: readonly string[] = [],
+): [string, string[]] {
   const script = fileURLToPath(new URL(`../${relativeToBench}`, import.meta.url));
-  return [process.execPath, ['--import', 'tsx', script, ...args]];
+  return [process.execPath, [...nodeFlags, '--import', 'tsx', script, ...args]];
 }
 
 export interface ChildOutcome<T> {

@@ -38,7 +38,9 @@ export function renderCellText(cell: CellReport): string {
   return lines.join('\n');
 }
 
-function goalWord(goal: GoalOutcome): string {
+/** MET, NOT MET, FIGURE (reported only) or NOT MEASURED. */
+export function goalWord(goal: GoalOutcome): string {
+  if (goal.figure) return 'FIGURE';
   if (goal.met === undefined) return 'NOT MEASURED';
   return goal.met ? 'MET' : 'NOT MET';
 }

@@ -14,8 +14,11 @@ export async function runLaunchproof(
   expectedMs: number,
   onSpawn?: (child: ChildProcess) => void,
 ): Promise<EngineOutcome> {
-  const [node, args] = nodeScript('runners/launchproof-runner.ts', [JSON.stringify(job)]);
-  const [cmd, pinnedArgs] = pinned(GENERATOR_CORE, node, args);
+  const flags = job.gcAtMarks ? ['--expose-gc'] : [];
+  const [node, args] = nodeScript('runners/launchproof-runner.ts', [JSON.stringify(job)], flags);
+  // With worker threads the generator has every core, as wrk with one thread a core.
+  const [cmd, pinnedArgs] =
+    (job.workers ?? 1) > 1 ? [node, args] : pinned(GENERATOR_CORE, node, args);
   const { result } = await runChild<EngineOutcome>(
     cmd,
     pinnedArgs,
@@ -49,10 +52,12 @@ export interface WrkJob {
   durationSec: number;
   /** Pause before each request on a connection, ms (wrk's `delay()`), to pace it. */
   delayMs?: number;
+  /** Threads, each on a core of its own when unpinned (default 1, pinned to core 0). */
+  threads?: number;
 }
 
 /**
- * Runs wrk once (one thread: one core) on the generator's core and reads its report. A Lua
+ * Runs wrk once (one thread on the generator's core, unless told more) and reads its report. A Lua
  * script gives pipelining (as wrk's own scripts/pipeline.lua does) or pacing.
  */
 export async function runWrk(job: WrkJob): Promise<PeerOutcome> {
@@ -60,8 +65,9 @@ export async function runWrk(job: WrkJob): Promise<PeerOutcome> {
   try {
     const script = join(dir, 'bench.lua');
     writeFileSync(script, wrkScript(job));
+    const threads = job.threads ?? 1;
     const wrkArgs = [
-      '-t1',
+      `-t${threads}`,
       `-c${job.connections}`,
       `-d${job.durationSec}s`,
       '--latency',
@@ -69,7 +75,7 @@ export async function runWrk(job: WrkJob): Promise<PeerOutcome> {
       script,
       job.url,
     ];
-    const [cmd, args] = pinned(GENERATOR_CORE, 'wrk', wrkArgs);
+    const [cmd, args] = threads > 1 ? ['wrk', wrkArgs] : pinned(GENERATOR_CORE, 'wrk', wrkArgs);
     const output = await runPlain(cmd, args, job.durationSec * 1_000 + CHILD_SLACK_MS);
     return parseWrk(output);
   } finally {

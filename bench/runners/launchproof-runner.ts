@@ -4,9 +4,12 @@
  * calls runScenario, and prints one EngineOutcome line (bench/lib/process.ts's marker).
  * CPU is read around runScenario alone, so tsx's start-up is not charged to the engine.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { runScenario } from '../../src/engine/run-scenario.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunResult, runScenario } from '../../src/engine/run-scenario.ts';
+import { runWithWorkers } from '../../src/engine/workers/run-workers.ts';
 import type { Summary } from '../../src/report/summary-schema.ts';
 import { validateScenario } from '../../src/scenario/load-scenario.ts';
 import type { EngineJob, EngineOutcome, Timing } from '../lib/jobs.ts';
@@ -14,28 +17,40 @@ import { printResult } from '../lib/process.ts';
 
 const job = JSON.parse(process.argv[2] ?? '{}') as EngineJob;
 
-const scenario = validateScenario(
-  {
-    name: 'bench',
-    flows: [
-      {
-        name: 'bench',
-        load: job.load,
-        request: job.request,
-        ...(job.connections !== undefined ? { connections: job.connections } : {}),
-        pipelining: job.pipelining ?? 1,
-        ...(job.stream ? { stream: { format: 'openai', idleTimeout: '30s' } } : {}),
-        timeouts: { connect: '10s', headers: '30s', body: '30s', request: '60s' },
-      },
-    ],
-  },
-  'bench scenario',
-);
+const workers = job.workers ?? 1;
+const input = {
+  name: 'bench',
+  flows: [
+    {
+      name: 'bench',
+      load: job.load,
+      request: job.request,
+      // One identity a worker: an identity's pool lives in exactly one thread.
+      identities: { count: workers },
+      ...(job.connections !== undefined
+        ? { connections: Math.max(1, Math.round(job.connections / workers)) }
+        : {}),
+      pipelining: job.pipelining ?? 1,
+      ...(job.stream ? { stream: { format: 'openai', idleTimeout: '30s' } } : {}),
+      timeouts: { connect: '10s', headers: '30s', body: '30s', request: '60s' },
+    },
+  ],
+};
+const scenario = validateScenario(input, 'bench scenario');
 
 const rss: EngineOutcome['rss'] = [];
 const startMs = performance.now();
+const collect = (globalThis as { gc?: () => void }).gc;
 const rssTimers = (job.rssAtMs ?? []).map((atMs) =>
-  setTimeout(() => rss.push({ atMs, bytes: process.memoryUsage.rss() }), atMs),
+  setTimeout(() => {
+    const bytes = process.memoryUsage.rss();
+    if (job.gcAtMarks && collect !== undefined) {
+      collect();
+      rss.push({ atMs, bytes, liveHeapBytes: process.memoryUsage().heapUsed });
+    } else {
+      rss.push({ atMs, bytes });
+    }
+  }, atMs),
 );
 
 // A CPU profile of runScenario alone (not of tsx compiling the sources), when asked.
@@ -46,11 +61,10 @@ if (profiler !== undefined) {
   await profiler.post('Profiler.start');
 }
 const cpuBefore = process.cpuUsage();
-const { summary } = await runScenario(scenario, {
-  target: job.target,
-  ...(job.workers !== undefined ? { workers: job.workers } : {}),
-} as Parameters<typeof runScenario>[1]);
+const switchesBefore = process.resourceUsage().involuntaryContextSwitches;
+const { summary } = await run();
 const cpu = process.cpuUsage(cpuBefore);
+const switches = process.resourceUsage().involuntaryContextSwitches - switchesBefore;
 if (profiler !== undefined && job.profileTo !== undefined) {
   const { profile } = await profiler.post('Profiler.stop');
   writeFileSync(job.profileTo, JSON.stringify(profile));
@@ -91,6 +105,8 @@ const outcome: EngineOutcome = {
   },
   failures: summary.failures.map((f) => `${f.count}× ${f.message}`),
   cpuUs: cpu.user + cpu.system,
+  cpuSystemUs: cpu.system,
+  involuntaryContextSwitches: switches,
   rss,
 };
 printResult(outcome);
@@ -104,4 +120,26 @@ function timingOf(summary: Summary, name: string): Timing | undefined {
   const metric = summary.metrics[name];
   if (metric?.kind !== 'trend') return undefined;
   return { count: metric.count, p50: metric.p50, p99: metric.p99, max: metric.max };
+}
+
+/**
+ * One thread, or several through the engine's worker threads: each worker loads the scenario
+ * from a file itself, so the same scenario is written to a temporary module for them.
+ */
+async function run(): Promise<RunResult> {
+  if (workers <= 1) return runScenario(scenario, { target: job.target });
+  const dir = mkdtempSync(join(tmpdir(), 'launchproof-bench-scenario-'));
+  try {
+    const file = join(dir, 'bench.ts');
+    writeFileSync(file, `export default ${JSON.stringify(input)};\n`);
+    return await runWithWorkers(scenario, {
+      target: job.target,
+      file,
+      cwd: dir,
+      overrides: {},
+      workers,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
