@@ -110,9 +110,9 @@ export const fidelityCell: Cell = {
       goals,
       notes: [
         'No peer here: neither autocannon nor wrk has an open model (wrk2 has, and is not in Debian).',
-        '"Preempted a s" counts the times a second the kernel took core 0 from the generator for ' +
-          'another process (involuntary context switches): pinning gives the generator a core, ' +
-          'not the core to itself, on a shared host.',
+        '"Preempted a s": involuntary context switches of the generator process a second, the ' +
+          'times the kernel gave core 0 to another thread (its own GC helpers, the tsx loader) ' +
+          'or another process; pinning gives the generator a core, not the core to itself.',
       ],
       runs,
     };

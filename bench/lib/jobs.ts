@@ -62,6 +62,8 @@ export interface EngineOutcome {
   cpuUs: number;
   /** Of which in the kernel (system time), µs. */
   cpuSystemUs: number;
+  /** CPU of each whole second of the run, µs (start-up and summary fall in the first and last). */
+  cpuSecondsUs: number[];
   rss: Array<{ atMs: number; bytes: number; liveHeapBytes?: number }>;
   /** Times the kernel took the core from the runner during the run (another process ran). */
   involuntaryContextSwitches: number;
@@ -87,4 +89,6 @@ export interface PeerOutcome {
   non2xx: number;
   /** CPU of the tool's process during the run, µs (undefined when it cannot be read). */
   cpuUs: number | undefined;
+  /** CPU of each whole second of the run, µs (empty when it cannot be read). */
+  cpuSecondsUs: number[];
 }

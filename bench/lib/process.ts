@@ -176,3 +176,20 @@ export async function waitForHttp(url: string, withinMs: number): Promise<void> 
 export function signal(pid: number, name: NodeJS.Signals): void {
   process.kill(pid, name);
 }
+
+/** Samples this process's CPU once a second; `stop` returns each whole second's µs. */
+export function sampleCpuSeconds(): { stop(): number[] } {
+  const seconds: number[] = [];
+  let last = process.cpuUsage();
+  const timer = setInterval(() => {
+    const now = process.cpuUsage();
+    seconds.push(now.user - last.user + (now.system - last.system));
+    last = now;
+  }, 1_000);
+  return {
+    stop() {
+      clearInterval(timer);
+      return seconds;
+    },
+  };
+}

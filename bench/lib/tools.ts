@@ -136,6 +136,7 @@ export function parseWrk(output: string): PeerOutcome {
     errors: errors === null ? 0 : errors.slice(1).reduce((sum, n) => sum + Number(n), 0),
     non2xx: non2xx === null ? 0 : Number(non2xx[1]),
     cpuUs: undefined,
+    cpuSecondsUs: [],
   };
 }
 

@@ -5,10 +5,11 @@
  */
 import autocannon from 'autocannon';
 import type { AutocannonJob, PeerOutcome } from '../lib/jobs.ts';
-import { printResult } from '../lib/process.ts';
+import { printResult, sampleCpuSeconds } from '../lib/process.ts';
 
 const job = JSON.parse(process.argv[2] ?? '{}') as AutocannonJob;
 
+const cpuSeconds = sampleCpuSeconds();
 const cpuBefore = process.cpuUsage();
 const result = await autocannon({
   url: job.url,
@@ -19,6 +20,7 @@ const result = await autocannon({
   ...(job.overallRate !== undefined ? { overallRate: job.overallRate } : {}),
 });
 const cpu = process.cpuUsage(cpuBefore);
+const cpuSecondsUs = cpuSeconds.stop();
 
 const durationMs = result.duration * 1_000;
 const outcome: PeerOutcome = {
@@ -29,5 +31,6 @@ const outcome: PeerOutcome = {
   errors: result.errors + result.timeouts,
   non2xx: result.non2xx,
   cpuUs: cpu.user + cpu.system,
+  cpuSecondsUs,
 };
 printResult(outcome);

@@ -13,7 +13,7 @@ import { runWithWorkers } from '../../src/engine/workers/run-workers.ts';
 import type { Summary } from '../../src/report/summary-schema.ts';
 import { validateScenario } from '../../src/scenario/load-scenario.ts';
 import type { EngineJob, EngineOutcome, Timing } from '../lib/jobs.ts';
-import { printResult } from '../lib/process.ts';
+import { printResult, sampleCpuSeconds } from '../lib/process.ts';
 
 const job = JSON.parse(process.argv[2] ?? '{}') as EngineJob;
 
@@ -60,10 +60,12 @@ if (profiler !== undefined) {
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.start');
 }
+const cpuSeconds = sampleCpuSeconds();
 const cpuBefore = process.cpuUsage();
 const switchesBefore = process.resourceUsage().involuntaryContextSwitches;
 const { summary } = await run();
 const cpu = process.cpuUsage(cpuBefore);
+const cpuSecondsUs = cpuSeconds.stop();
 const switches = process.resourceUsage().involuntaryContextSwitches - switchesBefore;
 if (profiler !== undefined && job.profileTo !== undefined) {
   const { profile } = await profiler.post('Profiler.stop');
@@ -106,6 +108,7 @@ const outcome: EngineOutcome = {
   failures: summary.failures.map((f) => `${f.count}× ${f.message}`),
   cpuUs: cpu.user + cpu.system,
   cpuSystemUs: cpu.system,
+  cpuSecondsUs,
   involuntaryContextSwitches: switches,
   rss,
 };
