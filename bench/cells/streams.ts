@@ -137,7 +137,9 @@ export const streamsCell: Cell = {
 };
 
 function steps(long: boolean): number[] {
-  return long ? [1_000, 2_000, 3_000, 4_000, 5_000, 6_000] : [1_000, 2_500, 5_000];
+  return long
+    ? [250, 500, 1_000, 2_000, 3_000, 4_000, 5_000, 6_000]
+    : [250, 500, 1_000, 2_500, 5_000];
 }
 
 function runsOf(long: boolean, runs: number): number {
