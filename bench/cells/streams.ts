@@ -36,11 +36,11 @@ interface StreamStep {
  * provider runs in its own process on the other core, with a fixed plan (TTFT 200 ms, four
  * tokens a second apart: each stream is open 3.2 s). For N streams, launchproof arrives at
  * N / 3.2 s for 3.2 s + 3 s, so N are open once the ramp is done.
- * 1. `chat_ttft` is grouped by the second its stream ended (the engine's series), so the
- *    seconds whose streams all began after the ramp are the steady ones;
- * 2. a step passes when, over its runs, the median of those seconds' p99 is within 5 ms of
- *    the planned 200 ms;
- * 3. steps go up until one fails; the figure is the last that passed.
+ * 1. the steady window is the streams intended after the ramp (3.2 s on): each saw N open
+ *    at its first token; the runner times their `chat_ttft` exactly from the response records;
+ * 2. a step passes when, over its runs, the median of that window's p99 is within 5 ms of the
+ *    planned 200 ms, with no failed request;
+ * 3. every step runs; the figure is the largest N that passed.
  */
 export const streamsCell: Cell = {
   id: 'streams',
@@ -77,7 +77,7 @@ export const streamsCell: Cell = {
         const failed = median(step.runs.map((r) => r.failed));
         step.ok = step.deviationMs <= TTFT_GOAL_MS && failed === 0;
         results.push(step);
-        if (!step.ok) break;
+        // Every step runs, so the table shows where the median and the tail part ways.
       }
     } finally {
       await provider.stop();
@@ -86,6 +86,9 @@ export const streamsCell: Cell = {
     const passed = results.filter((s) => s.ok).map((s) => s.streams);
     const best = passed.length > 0 ? Math.max(...passed) : 0;
     const firstFail = results.find((s) => !s.ok);
+    const medianHeld = results
+      .filter((s) => median(s.runs.map((r) => r.steadyP50Ms)) - TTFT_MS <= TTFT_GOAL_MS)
+      .map((s) => s.streams);
     const table: string[][] = [
       [
         'streams',
@@ -111,7 +114,8 @@ export const streamsCell: Cell = {
         goal: `${fmt(AIM)} concurrent streams with chat_ttft p99 within ${TTFT_GOAL_MS} ms of plan`,
         met: best >= AIM,
         observed:
-          `${fmt(best)} streams held` +
+          `${fmt(best)} streams held at p99` +
+          `; the p50 held within ${TTFT_GOAL_MS} ms up to ${fmt(Math.max(0, ...medianHeld))}` +
           (firstFail
             ? `; ${fmt(firstFail.streams)} missed (p99 ${fmt(firstFail.deviationMs, 1)} ms over plan)`
             : ''),
@@ -124,7 +128,7 @@ export const streamsCell: Cell = {
         `mock provider (TTFT ${TTFT_MS} ms, ${TOKENS} tokens ${1_000 / TOKENS_PER_SEC} ms apart) in its own ` +
         `process on core 1; launchproof open model on core 0, N / ${STREAM_MS / 1_000} s arrivals for ` +
         `${(STREAM_MS + STEADY_MS) / 1_000} s; ${runsOf(ctx.options.long, ctx.options.runs)} runs a step; ` +
-        'steady seconds only.',
+        'steady window only (streams intended after the ramp).',
       table,
       goals,
       notes: [
@@ -143,7 +147,7 @@ function steps(long: boolean): number[] {
 }
 
 function runsOf(long: boolean, runs: number): number {
-  return long ? runs : Math.min(runs, 3);
+  return long ? runs : Math.min(runs, 2);
 }
 
 function streamJob(providerUrl: string, streams: number, ctx: BenchContext) {
@@ -167,20 +171,16 @@ function streamJob(providerUrl: string, streams: number, ctx: BenchContext) {
       },
     },
     stream: true,
+    steadyFromMs: STREAM_MS,
     ...profileOf(ctx, `streams-${streams}`),
   };
 }
 
-/** The steady seconds: those whose ending streams all began after the ramp (see step 1). */
+/** The streams intended after the ramp, all of which saw N streams open (see step 1). */
 function steadyFigures(result: EngineOutcome, peakProvider: number): StreamStep['runs'][number] {
-  const firstSteady = Math.ceil((STREAM_MS * 2) / 1_000);
-  const lastSteady = Math.floor((STREAM_MS + STEADY_MS + STREAM_MS) / 1_000) - 1;
-  const rows = result.ttftSeconds.filter(
-    (r) => r.t >= firstSteady && r.t <= lastSteady && r.count > 0,
-  );
   return {
-    steadyP50Ms: median(rows.map((r) => r.p50)),
-    steadyP99Ms: median(rows.map((r) => r.p99)),
+    steadyP50Ms: result.steadyTtft?.p50 ?? Number.NaN,
+    steadyP99Ms: result.steadyTtft?.p99 ?? Number.NaN,
     peakProvider,
     completed: result.requests,
     failed: result.failed,

@@ -27,6 +27,11 @@ export interface EngineJob {
    * live heap: RSS alone counts garbage V8 has not yet collected.
    */
   gcAtMarks?: boolean;
+  /**
+   * Also time `chat_ttft` exactly for the requests intended this long after t0 or later (the
+   * streams cell's steady window), from every response record.
+   */
+  steadyFromMs?: number;
   /** Write a CPU profile of runScenario (`.cpuprofile`, Chrome's format) to this path. */
   profileTo?: string;
 }
@@ -38,6 +43,8 @@ export interface EngineOutcome {
   latency: Timing | undefined;
   duration: Timing | undefined;
   ttft: Timing | undefined;
+  /** `chat_ttft` of the requests intended from `steadyFromMs` on (ms), when asked. */
+  steadyTtft?: Timing;
   /** `chat_ttft` per second of the run (ms). */
   ttftSeconds: Array<{ t: number; count: number; p50: number; p99: number }>;
   failed: number;

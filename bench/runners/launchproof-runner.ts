@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunExtension, RunStart } from '../../src/engine/run-extension.ts';
 import { type RunResult, runScenario } from '../../src/engine/run-scenario.ts';
 import { runWithWorkers } from '../../src/engine/workers/run-workers.ts';
 import type { Summary } from '../../src/report/summary-schema.ts';
@@ -38,6 +39,7 @@ const input = {
 };
 const scenario = validateScenario(input, 'bench scenario');
 
+const steady = job.steadyFromMs === undefined ? undefined : steadyTtft(job.steadyFromMs);
 const rss: EngineOutcome['rss'] = [];
 const startMs = performance.now();
 const collect = (globalThis as { gc?: () => void }).gc;
@@ -84,6 +86,7 @@ const outcome: EngineOutcome = {
   latency: timingOf(summary, 'latency'),
   duration: timingOf(summary, 'http_req_duration'),
   ttft: timingOf(summary, 'chat_ttft'),
+  ...(steady === undefined ? {} : { steadyTtft: steady.timing() }),
   ttftSeconds: summary.series.map((row) => {
     const ttft = row.flows.bench?.ttft;
     return { t: row.t, count: ttft?.count ?? 0, p50: ttft?.p50 ?? 0, p99: ttft?.p99 ?? 0 };
@@ -130,7 +133,12 @@ function timingOf(summary: Summary, name: string): Timing | undefined {
  * from a file itself, so the same scenario is written to a temporary module for them.
  */
 async function run(): Promise<RunResult> {
-  if (workers <= 1) return runScenario(scenario, { target: job.target });
+  if (workers <= 1) {
+    return runScenario(scenario, {
+      target: job.target,
+      ...(steady === undefined ? {} : { extensions: [steady.extension] }),
+    });
+  }
   const dir = mkdtempSync(join(tmpdir(), 'launchproof-bench-scenario-'));
   try {
     const file = join(dir, 'bench.ts');
@@ -145,4 +153,33 @@ async function run(): Promise<RunResult> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Times `chat_ttft` (first content minus intended send) of every stream intended at least
+ * `fromMs` after t0, from the response records: exact percentiles over that window, where
+ * the engine's series only groups streams by the second they ended.
+ */
+function steadyTtft(fromMs: number): { extension: RunExtension; timing(): Timing } {
+  let run: RunStart | undefined;
+  const ttftMs: number[] = [];
+  const extension: RunExtension = {
+    name: 'bench-steady-ttft',
+    start(started) {
+      run = started;
+    },
+    observe(record) {
+      if (run === undefined || record.firstContentUs === undefined) return;
+      if (record.intendedUs - run.t0Us < fromMs * 1_000) return;
+      ttftMs.push((record.firstContentUs - record.intendedUs) / 1_000);
+    },
+  };
+  return {
+    extension,
+    timing() {
+      const sorted = [...ttftMs].sort((a, b) => a - b);
+      const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+      return { count: sorted.length, p50: at(50), p99: at(99), max: sorted.at(-1) ?? 0 };
+    },
+  };
 }
