@@ -136,7 +136,7 @@ export function buildSummary(input: SummaryInput): Summary {
     thresholds: input.thresholdResults.map((result) => ({
       metric: result.metric,
       expression: result.expression,
-      observed: result.observed === null ? null : round(result.observed),
+      observed: result.observed === null ? null : round(result.observed, 6),
       ok: result.ok,
       abortOnFail: result.abortOnFail,
       ...(result.note ? { note: result.note } : {}),

@@ -104,11 +104,11 @@ describe('cost exposure', () => {
     const calls = run.summary.metrics.provider_calls;
     const cost = run.summary.metrics.provider_cost_usd;
     expect(calls?.kind === 'counter' && calls.count).toBe(12);
-    // The summary keeps three decimals; thresholds read the unrounded figure.
-    expect(cost?.kind === 'counter' && cost.count).toBe(Math.round(spend * 1_000) / 1_000);
+    // The summary keeps six decimals (dollars below a tenth of a cent stay visible).
+    expect(cost?.kind === 'counter' && cost.count).toBe(Math.round(spend * 1e6) / 1e6);
     const threshold = run.summary.thresholds.find((t) => t.metric === 'provider_cost_usd');
     expect(threshold).toMatchObject({ ok: true, expression: 'count<0.50' });
-    expect(threshold?.observed).toBe(Math.round(spend * 1_000) / 1_000);
+    expect(threshold?.observed).toBe(Math.round(spend * 1e6) / 1e6);
 
     // The limit held, so an address costs 4 calls a minute at the run's cost per call.
     const perHour = (4 / 60) * 3_600 * (spend / 12);
