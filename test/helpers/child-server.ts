@@ -1,0 +1,28 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('./delay-server.mjs', import.meta.url));
+
+export interface ChildServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts `delay-server.mjs` in its own process on 127.0.0.1, port 0. */
+export async function startChildServer(delayMs: number): Promise<ChildServer> {
+  const child: ChildProcess = spawn(process.execPath, [SCRIPT, String(delayMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('error', reject);
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
