@@ -22,6 +22,7 @@ import {
   type RunResult,
   summarizeRun,
 } from './run-scenario.ts';
+import { RunStop } from './run-stop.ts';
 
 export interface AutocannonRunOptions {
   /** The target's origin, e.g. `http://127.0.0.1:3000`. */
@@ -81,25 +82,12 @@ export async function runWithAutocannon(
   const monitor = new GeneratorMonitor();
   const failures = new FailureTally();
 
-  const stopController = new AbortController();
-  let stopReason: 'finished' | 'signal' | 'threshold-abort' = 'finished';
-  const stopped = new Promise<void>((resolve) =>
-    stopController.signal.addEventListener('abort', () => resolve(), { once: true }),
-  );
-  const stop = (reason: 'signal' | 'threshold-abort', detail?: string) => {
-    if (stopController.signal.aborted) return;
-    stopReason = reason;
-    emit({ type: 'stopping', reason, ...(detail ? { detail } : {}) });
-    stopController.abort();
-  };
-  const onSignal = () => stop('signal');
-  if (options.signal?.aborted) onSignal();
-  options.signal?.addEventListener('abort', onSignal, { once: true });
+  const runStop = new RunStop(emit, options.signal);
 
   const flows: CannonFlow[] = [];
   try {
     for (const flow of scenario.flows) {
-      const identities = await setUpIdentities(flow, origin, stopController.signal, emit);
+      const identities = await setUpIdentities(flow, origin, runStop.signal, emit);
       flows.push(
         new CannonFlow(flow, {
           origin,
@@ -138,7 +126,7 @@ export async function runWithAutocannon(
       });
       const aborting = abortingThreshold(thresholds, store, elapsed);
       if (aborting !== undefined) {
-        stop('threshold-abort', `${aborting.metric} ${aborting.expression} failed`);
+        runStop.stop('threshold-abort', `${aborting.metric} ${aborting.expression} failed`);
       }
     }, 1_000);
 
@@ -148,8 +136,8 @@ export async function runWithAutocannon(
         flows.map((runner) =>
           driveFlow(runner, {
             startInMs: (t0Us - clock.nowUs()) / 1_000,
-            stopped,
-            isStopping: () => stopController.signal.aborted,
+            stopped: runStop.stopped,
+            isStopping: () => runStop.stopping,
             interruptGraceMs: graceMs,
           }),
         ),
@@ -165,8 +153,8 @@ export async function runWithAutocannon(
       startedAt,
       durationMs,
       plannedMs,
-      complete: stopReason === 'finished',
-      stopReason,
+      complete: runStop.reason === 'finished',
+      stopReason: runStop.reason,
       store,
       series,
       failures,
@@ -195,9 +183,8 @@ export async function runWithAutocannon(
       autocannonNotes({ version: AUTOCANNON_VERSION, target: origin, flows }),
     );
   } finally {
-    options.signal?.removeEventListener('abort', onSignal);
+    runStop.close();
     // After a failure, no flow may start or keep sending, nor record into a released store.
-    stopController.abort();
     for (const runner of flows) runner.stopNow();
     await Promise.all(flows.map((runner) => runner.ended));
     for (const runner of flows) runner.finish();

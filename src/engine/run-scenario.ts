@@ -20,6 +20,7 @@ import { setupIdentities } from './identity-pool.ts';
 import { closedDurationMs, type LoopContext, runClosedLoop, runOpenLoop } from './load-loops.ts';
 import { checkReachable } from './reachability.ts';
 import type { ExtensionOutput, RunExtension } from './run-extension.ts';
+import { RunStop } from './run-stop.ts';
 import { buildSummary, type FlowOutcome } from './summarize.ts';
 
 export interface RunOptions {
@@ -212,21 +213,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
   const monitor = new GeneratorMonitor();
   const failures = new FailureTally();
 
-  const stopController = new AbortController();
-  let stopReason: 'finished' | 'signal' | 'threshold-abort' = 'finished';
-  const stopped = new Promise<void>((resolve) =>
-    stopController.signal.addEventListener('abort', () => resolve(), { once: true }),
-  );
-  const stop = (reason: 'signal' | 'threshold-abort', detail?: string) => {
-    if (stopController.signal.aborted) return;
-    stopReason = reason;
-    emit({ type: 'stopping', reason, ...(detail ? { detail } : {}) });
-    stopController.abort();
-  };
-  const onSignal = () => stop('signal');
-  options.signal?.addEventListener('abort', onSignal, { once: true });
-  // A signal that came while the scenario loaded stops the run before it sends anything.
-  if (options.signal?.aborted) onSignal();
+  const runStop = new RunStop(emit, options.signal);
 
   const phaseOf = (): Phase => {
     const at = elapsedMs();
@@ -285,7 +272,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
   try {
     // Identities' session setup requests go first, so their sessions exist at t = 0.
     for (const runtime of runtimes) {
-      const problems = await setupIdentities(runtime.flow, runtime.clients, stopController.signal);
+      const problems = await setupIdentities(runtime.flow, runtime.clients, runStop.signal);
       for (const problem of problems) emit({ type: 'warning', message: problem });
     }
     t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
@@ -298,7 +285,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
           return t0Us;
         },
         nowUs: () => clock.nowUs(),
-        signal: stopController.signal,
+        signal: runStop.signal,
       });
     }
     t0Us = options.t0Us ?? clock.nowUs() + START_LEAD_MS * 1_000;
@@ -311,8 +298,8 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       store,
       series,
       monitor,
-      stopping: () => stopController.signal.aborted,
-      stopped,
+      stopping: () => runStop.stopping,
+      stopped: runStop.stopped,
     };
     const ticker = setInterval(() => {
       const elapsed = elapsedMs();
@@ -334,7 +321,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       });
       const aborting = abortingThreshold(thresholds, store, elapsed);
       if (aborting !== undefined) {
-        stop('threshold-abort', `${aborting.metric} ${aborting.expression} failed`);
+        runStop.stop('threshold-abort', `${aborting.metric} ${aborting.expression} failed`);
       }
     }, 1_000);
 
@@ -352,12 +339,11 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
               loopCtx,
             );
           }
-          const graceMs = stopController.signal.aborted
+          const graceMs = runStop.stopping
             ? (options.interruptGraceMs ?? 2_000)
             : load.gracefulStop;
-          await drain(runtime, graceMs, stopController.signal.aborted ? undefined : stopped);
-          if (stopController.signal.aborted)
-            await drain(runtime, options.interruptGraceMs ?? 2_000);
+          await drain(runtime, graceMs, runStop.stopping ? undefined : runStop.stopped);
+          if (runStop.stopping) await drain(runtime, options.interruptGraceMs ?? 2_000);
           runtime.abortAll();
         }),
       );
@@ -368,7 +354,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
     const durationMs = elapsedMs();
     const inFlight = runtimes.reduce((sum, runtime) => sum + runtime.inFlight, 0);
     series.rollTo(Math.ceil(durationMs / 1_000), monitor.second(inFlight));
-    const complete = stopReason === 'finished';
+    const complete = runStop.reason === 'finished';
 
     const outputs: ExtensionOutput[] = [];
     for (const extension of extensions) {
@@ -404,7 +390,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       durationMs,
       plannedMs,
       complete,
-      stopReason,
+      stopReason: runStop.reason,
       store,
       series,
       failures,
@@ -417,7 +403,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       },
     };
   } finally {
-    options.signal?.removeEventListener('abort', onSignal);
+    runStop.close();
     monitor.destroy();
     await Promise.all(runtimes.map((runtime) => runtime.close()));
     for (const extension of extensions) await extension.dispose?.();
