@@ -18,11 +18,17 @@ import type {
 import { type ChatStreamReader, createChatStreamReader } from '../stream/index.ts';
 import { evaluateCheck } from './check.ts';
 import type { Clock } from './clock.ts';
+import { asksToClose, requestBytes } from './fast-http/index.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
 import { type ExchangeOptions, HttpExchange, type PreparedRequest } from './http-exchange.ts';
 import { createIdentityClients, type IdentityClient } from './identity-pool.ts';
 import { createRequestContext, prepareRequestSpec } from './request-context.ts';
-import { failureKey, formatFailure, type RequestFailure } from './request-failure.ts';
+import {
+  classifyError,
+  failureKey,
+  formatFailure,
+  type RequestFailure,
+} from './request-failure.ts';
 
 /** Tags that mark what was going on when a request was sent (a fault phase, say). */
 export interface Phase {
@@ -73,7 +79,14 @@ export interface FlowRuntimeContext {
    * to worker (j + f) mod workers, so one identity (one client IP) lives in one worker.
    */
   share: { worker: number; workers: number; flowIndex: number } | undefined;
+  /**
+   * Which client carries requests: `auto` uses the fast client for a plain-HTTP target and
+   * undici otherwise; `undici` always uses undici.
+   */
+  httpClient: HttpClientChoice;
 }
+
+export type HttpClientChoice = 'auto' | 'undici';
 
 /** Failures counted by kind, with the first few messages of each. */
 export class FailureTally {
@@ -119,6 +132,9 @@ interface Leaves {
 }
 
 const SCRIPT_ERROR = 'script';
+
+/** The answer time connections are opened ahead for, at an open-model flow's peak rate. */
+const PRECONNECT_LATENCY_MS = 100;
 
 /**
  * Distinct `name` tags and request tag sets a flow may create. Each is a set of histograms
@@ -168,10 +184,16 @@ export class FlowRuntime {
     this.cap = inFlightCap(flow);
     const perIdentity =
       flow.connections ?? Math.max(1, Math.ceil(this.cap / flow.identities.count));
-    this.clients = createIdentityClients(flow, ctx.origin, perIdentity);
+    this.clients = createIdentityClients(
+      flow,
+      ctx.origin,
+      perIdentity,
+      ctx.httpClient === 'auto' && ctx.origin.startsWith('http:'),
+    );
     // `kind` lets one threshold set tell chat streams from plain API calls.
     this.#baseTags = { kind: flow.stream ? 'chat' : 'http', ...flow.tags, flow: flow.name };
-    this.#static = typeof flow.request === 'function' ? undefined : prepareRequestSpec(flow.request);
+    this.#static =
+      typeof flow.request === 'function' ? undefined : prepareRequestSpec(flow.request);
     for (const name of Object.keys(flow.checks)) this.checks.set(name, { passes: 0, fails: 0 });
     if (typeof flow.request === 'function') warmUp(this.#faker);
     const marker = flow.fallbackMarker;
@@ -272,7 +294,63 @@ export class FlowRuntime {
     this.inFlight++;
     this.sent++;
     this.#ctx.series.countSent();
-    client.pool.dispatch(this.#dispatchOptions(request, client), exchange);
+    const fast = client.fast;
+    if (fast === undefined) {
+      client.pool.dispatch(this.#dispatchOptions(request, client), exchange);
+      return;
+    }
+    let bytes = request === this.#static ? client.staticBytes : undefined;
+    try {
+      if (bytes === undefined) {
+        bytes = this.#bytes(request, client, fast.hostHeader);
+        if (request === this.#static) client.staticBytes = bytes;
+      }
+    } catch (error) {
+      exchange.refuse(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    fast.dispatch(
+      bytes,
+      exchange,
+      request.idempotent,
+      request.method === 'HEAD',
+      asksToClose(request.headers),
+    );
+  }
+
+  /** The request as bytes for the fast client, with the identity's headers. */
+  #bytes(request: PreparedRequest, client: IdentityClient, host: string): Buffer {
+    const own = client.identity.headers;
+    const headers =
+      Object.keys(own).length === 0 ? request.headers : { ...own, ...request.headers };
+    return requestBytes(host, {
+      method: request.method,
+      path: request.path,
+      headers,
+      body: request.body,
+    });
+  }
+
+  /**
+   * Opens connections before t = 0, so the run's first second does not pay for them: `count`
+   * spread over the identities this process drives (fast client only; undici cannot connect
+   * without a request). Returns a note when some could not be opened.
+   */
+  async preconnect(count: number): Promise<string | undefined> {
+    const owned = this.clients.filter((client, index) => client.fast && this.owns(index));
+    if (owned.length === 0 || count <= 0) return undefined;
+    const each = Math.max(1, Math.ceil(count / owned.length));
+    const outcomes = await Promise.all(
+      owned.map((client) => (client.fast as NonNullable<typeof client.fast>).connect(each)),
+    );
+    const wanted = outcomes.length * each;
+    const open = outcomes.reduce((sum, outcome) => sum + outcome.open, 0);
+    const error = outcomes.find((outcome) => outcome.error !== undefined)?.error;
+    if (error === undefined) return undefined;
+    return (
+      `flow ${this.flow.name}: opened ${open} of ${wanted} connections before the start ` +
+      `(${formatFailure(classifyError(error))}); the rest open on demand`
+    );
   }
 
   /**
@@ -320,7 +398,12 @@ export class FlowRuntime {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.clients.map((client) => client.pool.destroy().catch(() => undefined)));
+    await Promise.all(
+      this.clients.flatMap((client) => [
+        client.pool.destroy().catch(() => undefined),
+        client.fast?.destroy(),
+      ]),
+    );
   }
 
   #build(iteration: number, vu: number, identity: Identity): PreparedRequest {
@@ -633,7 +716,6 @@ function isFallback(exchange: HttpExchange, flow: Flow): boolean {
   return false;
 }
 
-
 /** k6's preAllocatedVUs/maxVUs become the in-flight cap; closed models cap at their VUs. */
 export function inFlightCap(flow: Flow): number {
   const load = flow.load;
@@ -647,6 +729,29 @@ export function inFlightCap(flow: Flow): number {
       return load.vus;
     case 'ramping-vus':
       return Math.max(load.startVUs, ...load.stages.map((stage) => stage.target), 1);
+  }
+}
+
+/**
+ * How many connections a flow opens before t = 0: its virtual users for a closed model or a
+ * burst, and for an arrival rate enough for answers of PRECONNECT_LATENCY_MS at its peak
+ * rate, never past the in-flight cap.
+ */
+export function preconnectCount(flow: Flow): number {
+  const load = flow.load;
+  const cap = inFlightCap(flow);
+  switch (load.executor) {
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate': {
+      const peak =
+        load.executor === 'constant-arrival-rate'
+          ? load.rate
+          : Math.max(load.startRate, ...load.stages.map((stage) => stage.target));
+      const perSec = (peak * 1_000) / load.timeUnit;
+      return Math.min(cap, Math.ceil((perSec * PRECONNECT_LATENCY_MS) / 1_000));
+    }
+    default:
+      return cap;
   }
 }
 

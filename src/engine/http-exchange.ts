@@ -110,6 +110,11 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.#controller?.abort(reason);
   }
 
+  /** The client refused the request before sending it (undici's invalid-argument case). */
+  refuse(error: Error): void {
+    this.#finish(classifyError(error));
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#done) {

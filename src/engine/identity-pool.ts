@@ -1,23 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Flow, Identity, IdentityCredentials } from '../scenario/schema.ts';
+import { FastPool } from './fast-http/index.ts';
 
 const FIRST_LOOPBACK = [127, 0, 0, 2] as const;
 
 export interface IdentityClient {
   readonly identity: Identity;
+  /** undici's pool: session setup, and every request when the fast client is not used. */
   readonly pool: Pool;
+  /** The fast client (plain HTTP), which then carries the flow's requests. */
+  readonly fast: FastPool | undefined;
+  /** The flow's fixed request as this identity sends it, built on first use. */
+  staticBytes: Buffer | undefined;
 }
 
 /**
  * One undici Pool per identity, so an identity that binds a source address keeps it on every
  * connection: undici honours the top-level `localAddress` option (not `connect.localAddress`).
- * `connections` is set explicitly, since undici's default is unlimited.
+ * `connections` is set explicitly, since undici's default is unlimited. With `fast`, each
+ * identity also gets a fast pool with the same limits and source address.
  */
 export function createIdentityClients(
   flow: Flow,
   origin: string,
   connectionsPerIdentity: number,
+  fast = false,
 ): IdentityClient[] {
   const { identities } = flow;
   const clients: IdentityClient[] = [];
@@ -54,7 +62,24 @@ export function createIdentityClients(
       connect: { timeout: flow.timeouts.connect },
       ...(identity.sourceAddress ? { localAddress: identity.sourceAddress } : {}),
     });
-    clients.push({ identity, pool });
+    const bodyTimeoutMs = flow.stream ? flow.stream.idleTimeout : flow.timeouts.body;
+    clients.push({
+      identity,
+      pool,
+      fast: fast
+        ? new FastPool({
+            origin,
+            connections: connectionsPerIdentity,
+            pipelining: flow.pipelining,
+            connectTimeoutMs: flow.timeouts.connect,
+            headersTimeoutMs: flow.timeouts.headers,
+            bodyTimeoutMs,
+            keepAliveMaxMs: 30_000,
+            ...(identity.sourceAddress ? { localAddress: identity.sourceAddress } : {}),
+          })
+        : undefined,
+      staticBytes: undefined,
+    });
   }
   return clients;
 }

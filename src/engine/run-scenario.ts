@@ -14,7 +14,13 @@ import { type ParsedThreshold, parseThresholds } from '../thresholds/parse.ts';
 import { deriveSeed } from '../util/random.ts';
 import { createArrivalSchedule, isOpenLoad } from './arrival-schedule.ts';
 import { type Clock, monotonicClock } from './clock.ts';
-import { FailureTally, FlowRuntime, type Phase } from './flow-runtime.ts';
+import {
+  FailureTally,
+  FlowRuntime,
+  type HttpClientChoice,
+  type Phase,
+  preconnectCount,
+} from './flow-runtime.ts';
 import { GeneratorMonitor, type GeneratorPart, generatorHealth } from './generator-monitor.ts';
 import { setupIdentities } from './identity-pool.ts';
 import { closedDurationMs, type LoopContext, runClosedLoop, runOpenLoop } from './load-loops.ts';
@@ -48,6 +54,11 @@ export interface RunOptions {
   notes?: readonly string[];
   /** Skip the reachability check (a coordinator did it once for every worker). */
   skipReachabilityCheck?: boolean;
+  /**
+   * Which HTTP client sends (default `auto`: the fast client for a plain-HTTP target, undici
+   * for HTTPS; `undici`: undici always). Both report the same metrics.
+   */
+  httpClient?: HttpClientChoice;
 }
 
 /** A finished run before it is summarised: live store and series, owned by the caller. */
@@ -93,6 +104,9 @@ export interface RunResult {
 
 /** Lead time between setting up and t = 0, so every flow starts on the same instant. */
 const START_LEAD_MS = 20;
+
+/** Longest the run waits for connections opened ahead before it starts anyway. */
+const PRECONNECT_MAX_MS = 2_000;
 
 /**
  * Runs a validated scenario against a target and returns its summary.
@@ -238,6 +252,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
         },
         phase: phaseOf,
         failures,
+        httpClient: options.httpClient ?? 'auto',
         share:
           options.share === undefined
             ? undefined
@@ -275,6 +290,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       const problems = await setupIdentities(runtime.flow, runtime.clients, runStop.signal);
       for (const problem of problems) emit({ type: 'warning', message: problem });
     }
+    await preconnect(runtimes, options.t0Us, clock);
     t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
     for (const extension of extensions) {
       await extension.start?.({
@@ -443,6 +459,38 @@ function abortingThreshold(
 }
 
 /** Waits until the flow has nothing in flight, `graceMs` passes, or `until` settles. */
+/**
+ * Opens each flow's connections before t = 0 (flows that start at once; a later flow's would
+ * sit idle until the server closed them). Waits at most PRECONNECT_MAX_MS, or until shortly
+ * before a coordinator's t0; connections still opening then go on opening during the run.
+ */
+async function preconnect(
+  runtimes: readonly FlowRuntime[],
+  fixedT0Us: number | undefined,
+  clock: Clock,
+): Promise<void> {
+  const opening = runtimes
+    .filter((runtime) => runtime.flow.load.startTime === 0)
+    .map(async (runtime) => {
+      const note = await runtime.preconnect(preconnectCount(runtime.flow));
+      if (note !== undefined) runtime.notes.push(note);
+    });
+  if (opening.length === 0) return;
+  const waitMs =
+    fixedT0Us === undefined
+      ? PRECONNECT_MAX_MS
+      : Math.min(PRECONNECT_MAX_MS, (fixedT0Us - clock.nowUs()) / 1_000 - 50);
+  if (waitMs <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(opening),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 async function drain(runtime: FlowRuntime, graceMs: number, until?: Promise<void>): Promise<void> {
   if (runtime.inFlight === 0) return;
   const deadline = Date.now() + graceMs;
