@@ -61,6 +61,7 @@ export async function runWithWorkers(
       worker,
       workers: options.workers,
       extraThresholds: options.extraThresholds,
+      httpClient: options.httpClient,
     };
     return new Worker(new URL('./worker-entry.js', import.meta.url), { workerData: input });
   });

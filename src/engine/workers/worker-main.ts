@@ -36,6 +36,7 @@ try {
     skipReachabilityCheck: true,
     signal: stop.signal,
     extraThresholds: input.extraThresholds,
+    ...(input.httpClient === undefined ? {} : { httpClient: input.httpClient }),
     onEvent: (event) => {
       if (event.type === 'progress') post({ type: 'progress', progress: event.progress });
       if (event.type === 'stopping') post(event);

@@ -5,6 +5,7 @@ import type {
   SecondRow,
 } from '../../metrics/time-series.ts';
 import type { ScenarioOverrides } from '../../scenario/overrides.ts';
+import type { HttpClientChoice } from '../flow-runtime.ts';
 import type { GeneratorPart } from '../generator-monitor.ts';
 import type { RunProgress } from '../run-scenario.ts';
 
@@ -17,6 +18,7 @@ export interface WorkerInput {
   worker: number;
   workers: number;
   extraThresholds: Record<string, unknown> | undefined;
+  httpClient: HttpClientChoice | undefined;
 }
 
 /** A worker's share of a finished run, as plain data. */
