@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { ChatStreamReader, ChatStreamResult } from '../stream/index.ts';
 import type { Clock } from './clock.ts';
+import { type FastHandler, parseHeaderLines } from './fast-http/index.ts';
 import { classifyError, type RequestFailure } from './request-failure.ts';
 
 /** A request ready for undici: built once, sent as is. */
@@ -50,7 +51,7 @@ function timeOut(exchange: HttpExchange): void {
  * - `startUs`: when undici wrote it to a connected socket (http_req_duration starts here);
  * - `headersUs`, `endUs`: response headers and the end of the body (or the failure).
  */
-export class HttpExchange implements Dispatcher.DispatchHandler {
+export class HttpExchange implements FastHandler {
   readonly request: PreparedRequest;
   readonly intendedUs: number;
   readonly dispatchUs: number;
@@ -59,12 +60,15 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   headersUs = 0;
   endUs = 0;
   status = 0;
-  headers: IncomingHttpHeaders = {};
   failure: RequestFailure | undefined;
   streamResult: ChatStreamResult | undefined;
   bodyBytes = 0;
   /** Extra data the flow attaches (identity, vu), read back when the exchange ends. */
   slot: number;
+  #headers: IncomingHttpHeaders | undefined;
+  /** The fast client's response head, parsed into #headers only when read. */
+  #head = '';
+  #linesFrom = -1;
   #chunks: Buffer[] | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -94,6 +98,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
 
   get done(): boolean {
     return this.#done;
+  }
+
+  /** The response headers as undici gives them (empty before, or without, a response). */
+  get headers(): IncomingHttpHeaders {
+    if (this.#headers === undefined) {
+      this.#headers = this.#linesFrom === -1 ? {} : parseHeaderLines(this.#head, this.#linesFrom);
+    }
+    return this.#headers;
   }
 
   /** The kept body as text ('' when bodies are not kept). */
@@ -130,8 +142,25 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     headers: IncomingHttpHeaders,
   ): void {
     if (this.#done || statusCode < 200) return;
+    this.#headers = headers;
+    this.#started(statusCode);
+  }
+
+  /** The fast client's response head (see FastHandler): headers are parsed when read. */
+  onResponseHead(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    head: string,
+    linesFrom: number,
+  ): void {
+    if (this.#done) return;
+    this.#head = head;
+    this.#linesFrom = linesFrom;
+    this.#started(statusCode);
+  }
+
+  #started(statusCode: number): void {
     this.status = statusCode;
-    this.headers = headers;
     this.headersUs = this.#options.clock.nowUs();
     const leaveMs = this.#options.abandonAfterMs;
     if (leaveMs !== undefined) {

@@ -2,7 +2,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { ProtocolError, ResponseParser, type ResponseSink } from './response-parser.ts';
+import {
+  ProtocolError,
+  parseHeaderLines,
+  ResponseParser,
+  type ResponseSink,
+} from './response-parser.ts';
 
 /**
  * The fast HTTP/1.1 client: a small pool of `net` sockets that writes each request's
@@ -33,7 +38,21 @@ export interface FastPoolOptions {
   localAddress?: string;
 }
 
-type Handler = Dispatcher.DispatchHandler;
+/**
+ * undici's handler, plus one optional method of the fast client's own: a handler that has
+ * `onResponseHead` gets the head's text in place of onResponseStart's parsed headers, and
+ * parses them (parseHeaderLines) only if it reads them. Most load runs never do.
+ */
+export interface FastHandler extends Dispatcher.DispatchHandler {
+  onResponseHead?(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    head: string,
+    linesFrom: number,
+  ): void;
+}
+
+type Handler = FastHandler;
 
 /** How long before the server's keep-alive timeout an idle connection is given up. */
 const KEEP_ALIVE_MARGIN_MS = 1_000;
@@ -42,6 +61,7 @@ function socketError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 const CLOSED = socketError('UND_ERR_CLOSED', 'the pool was closed');
 
 /** One request through the pool; it is also the controller its handler is given. */
@@ -214,16 +234,21 @@ class Connection implements ResponseSink {
     this.#lost(socketError(code, what));
   }
 
-  onHead(status: number, headers: IncomingHttpHeaders, keepAlive: boolean): boolean {
+  onHead(
+    status: number,
+    head: string,
+    linesFrom: number,
+    keepAlive: boolean,
+    keepAliveHint: string | undefined,
+  ): boolean {
     const entry = this.inFlight[0];
     if (entry === undefined) {
       throw new ProtocolError('HPE_INVALID_CONSTANT', 'a response with no request');
     }
     this.#current = entry;
     if (!keepAlive) this.closing = true;
-    const hint = headers['keep-alive'];
-    if (typeof hint === 'string') {
-      const match = /timeout=(\d+)/i.exec(hint);
+    if (keepAliveHint !== undefined) {
+      const match = /timeout=(\d+)/i.exec(keepAliveHint);
       if (match !== null) {
         const serverMs = Number(match[1]) * 1_000 - KEEP_ALIVE_MARGIN_MS;
         this.keepAliveMs = Math.min(this.#pool.options.keepAliveMaxMs, serverMs);
@@ -231,7 +256,14 @@ class Connection implements ResponseSink {
     }
     this.deadlineMs = performance.now() + this.#pool.options.bodyTimeoutMs;
     this.deadlineCode = 'UND_ERR_BODY_TIMEOUT';
-    if (!entry.aborted) entry.handler.onResponseStart?.(entry, status, headers);
+    if (!entry.aborted) {
+      const handler = entry.handler;
+      if (handler.onResponseHead !== undefined) {
+        handler.onResponseHead(entry, status, head, linesFrom);
+      } else {
+        handler.onResponseStart?.(entry, status, parseHeaderLines(head, linesFrom));
+      }
+    }
     return entry.isHead;
   }
 
@@ -254,17 +286,18 @@ class Connection implements ResponseSink {
       this.deadlineMs = 0;
       this.idleSinceMs = nowMs;
     }
-    if (entry !== undefined) {
-      entry.connection = undefined;
-      if (!entry.aborted) entry.handler.onResponseEnd?.(entry, {});
-    }
     if (this.closing) {
       // The server (or the request) closes after this answer: what was written behind it
       // goes elsewhere, and nothing fails.
       this.#lost(socketError('UND_ERR_SOCKET', 'closed after the response'), true);
-      return;
+    } else {
+      // Free before the handler hears, so a request it sends at once can use this connection.
+      this.#pool.released(this);
     }
-    this.#pool.released(this);
+    if (entry !== undefined) {
+      entry.connection = undefined;
+      if (!entry.aborted) entry.handler.onResponseEnd?.(entry, NO_TRAILERS);
+    }
   }
 
   #onConnect(): void {

@@ -1,3 +1,8 @@
-export { FastPool, type FastPoolOptions } from './fast-pool.ts';
+export { type FastHandler, FastPool, type FastPoolOptions } from './fast-pool.ts';
 export { asksToClose, InvalidRequestError, requestBytes } from './request-bytes.ts';
-export { MAX_HEAD_BYTES, ProtocolError, ResponseParser } from './response-parser.ts';
+export {
+  MAX_HEAD_BYTES,
+  ProtocolError,
+  parseHeaderLines,
+  ResponseParser,
+} from './response-parser.ts';

@@ -6,10 +6,17 @@ export const MAX_HEAD_BYTES = 16_384;
 /** What the parser tells the connection, response by response, in order. */
 export interface ResponseSink {
   /**
-   * A final (non-1xx) response head. Returns true when the request was a HEAD, whose answer
-   * carries no body whatever its headers say.
+   * A final (non-1xx) response head: `head` is its text without the blank line, and its
+   * header lines start at `linesFrom` (see parseHeaderLines). Returns true when the request
+   * was a HEAD, whose answer carries no body whatever its headers say.
    */
-  onHead(status: number, headers: IncomingHttpHeaders, keepAlive: boolean): boolean;
+  onHead(
+    status: number,
+    head: string,
+    linesFrom: number,
+    keepAlive: boolean,
+    keepAliveHint: string | undefined,
+  ): boolean;
   onBody(chunk: Buffer): void;
   onEnd(keepAlive: boolean): void;
 }
@@ -159,11 +166,14 @@ export class ResponseParser {
     const status = hundreds * 100 + tens * 10 + units;
     const http10 = head.charCodeAt(7) === 48;
 
-    const headers: IncomingHttpHeaders = {};
+    // Only the headers that frame the body are read here; the rest stay in `head` for
+    // parseHeaderLines, which runs only when someone reads them.
     let contentLength = -1;
     let chunked = false;
     let connection = '';
-    let lineStart = head.indexOf('\r\n');
+    let keepAliveHint: string | undefined;
+    const linesFrom = head.indexOf('\r\n');
+    let lineStart = linesFrom;
     while (lineStart !== -1) {
       lineStart += 2;
       let lineEnd = head.indexOf('\r\n', lineStart);
@@ -176,29 +186,31 @@ export class ResponseParser {
       if (first === 32 || first === 9) {
         throw new ProtocolError('HPE_INVALID_HEADER_TOKEN', 'obsolete header line folding');
       }
-      const name = head.slice(lineStart, colon).toLowerCase();
-      const value = head.slice(colon + 1, lineEnd).trim();
-      const seen = headers[name];
-      if (seen === undefined) headers[name] = value;
-      else if (Array.isArray(seen)) seen.push(value);
-      else headers[name] = [seen, value];
-      switch (name) {
-        case 'content-length': {
-          const length = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-          if (Number.isNaN(length) || (contentLength !== -1 && contentLength !== length)) {
-            throw new ProtocolError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
+      const nameLength = colon - lineStart;
+      if (nameLength === 10 || nameLength === 14 || nameLength === 17) {
+        const name = head.slice(lineStart, colon).toLowerCase();
+        const value = head.slice(colon + 1, lineEnd).trim();
+        switch (name) {
+          case 'content-length': {
+            const length = isDigits(value) ? Number(value) : Number.NaN;
+            if (Number.isNaN(length) || (contentLength !== -1 && contentLength !== length)) {
+              throw new ProtocolError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
+            }
+            contentLength = length;
+            break;
           }
-          contentLength = length;
-          break;
+          case 'transfer-encoding':
+            chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+            break;
+          case 'connection':
+            connection = connection === '' ? value.toLowerCase() : `${connection},${value}`;
+            break;
+          case 'keep-alive':
+            keepAliveHint = value;
+            break;
+          default:
+            break;
         }
-        case 'transfer-encoding':
-          chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-          break;
-        case 'connection':
-          connection = connection === '' ? value.toLowerCase() : `${connection},${value}`;
-          break;
-        default:
-          break;
       }
       lineStart = lineEnd === head.length ? -1 : lineEnd;
     }
@@ -207,13 +219,18 @@ export class ResponseParser {
       if (status === 101) throw new ProtocolError('HPE_UPGRADE', 'unexpected protocol upgrade');
       return; // 100 Continue, 103 Early Hints: the final answer follows
     }
-    const closes = /\bclose\b/.test(connection);
-    const keepAlive = http10 ? /\bkeep-alive\b/.test(connection) && !closes : !closes;
+    const closes =
+      connection !== '' &&
+      connection !== 'keep-alive' &&
+      /(?:^|,)\s*close\s*(?:,|$)/.test(connection);
+    const keepAlive = http10
+      ? !closes && /(?:^|,)\s*keep-alive\s*(?:,|$)/.test(connection)
+      : !closes;
     if (chunked && contentLength !== -1) {
       throw new ProtocolError('HPE_UNEXPECTED_CONTENT_LENGTH', 'both chunked and a length');
     }
     this.#keepAlive = keepAlive;
-    const isHead = this.#sink.onHead(status, headers, keepAlive);
+    const isHead = this.#sink.onHead(status, head, linesFrom, keepAlive, keepAliveHint);
     if (isHead || status === 204 || status === 304 || contentLength === 0) {
       this.#complete();
     } else if (chunked) {
@@ -272,4 +289,38 @@ export class ResponseParser {
     this.#state = State.Head;
     this.#sink.onEnd(this.#keepAlive);
   }
+}
+
+function isDigits(value: string): boolean {
+  if (value.length === 0 || value.length > 15) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * The header lines of a response head (from `linesFrom`, the CRLF after the status line) as
+ * undici gives them: names in lower case, values trimmed, a repeated header as an array.
+ */
+export function parseHeaderLines(head: string, linesFrom: number): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  let lineStart = linesFrom;
+  while (lineStart !== -1) {
+    lineStart += 2;
+    let lineEnd = head.indexOf('\r\n', lineStart);
+    if (lineEnd === -1) lineEnd = head.length;
+    const colon = head.indexOf(':', lineStart);
+    if (colon !== -1 && colon < lineEnd) {
+      const name = head.slice(lineStart, colon).toLowerCase();
+      const value = head.slice(colon + 1, lineEnd).trim();
+      const seen = headers[name];
+      if (seen === undefined) headers[name] = value;
+      else if (Array.isArray(seen)) seen.push(value);
+      else headers[name] = [seen, value];
+    }
+    lineStart = lineEnd === head.length ? -1 : lineEnd;
+  }
+  return headers;
 }
