@@ -34,6 +34,8 @@ export interface EngineJob {
   steadyFromMs?: number;
   /** Write a CPU profile of runScenario (`.cpuprofile`, Chrome's format) to this path. */
   profileTo?: string;
+  /** The engine's HTTP client (default: the engine's own default, the fast client). */
+  httpClient?: 'auto' | 'undici';
 }
 
 export interface EngineOutcome {

@@ -136,6 +136,7 @@ async function run(): Promise<RunResult> {
   if (workers <= 1) {
     return runScenario(scenario, {
       target: job.target,
+      ...(job.httpClient === undefined ? {} : { httpClient: job.httpClient }),
       ...(steady === undefined ? {} : { extensions: [steady.extension] }),
     });
   }
@@ -149,6 +150,7 @@ async function run(): Promise<RunResult> {
       cwd: dir,
       overrides: {},
       workers,
+      ...(job.httpClient === undefined ? {} : { httpClient: job.httpClient }),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
