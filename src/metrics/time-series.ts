@@ -1,4 +1,5 @@
 import { ValueHistogram } from './histogram.ts';
+import { RecentWindow } from './recent-window.ts';
 
 /** Percentiles of one second, in milliseconds. */
 export interface SecondPercentiles {
@@ -76,11 +77,18 @@ export interface GeneratorSecond {
   inFlight: number;
 }
 
+/** Seconds of `latency` behind the live progress line's p95. */
+const RECENT_SECONDS = 5;
+
 /**
  * The per-second series of a run in bounded memory: it holds one second's histograms per flow
  * and turns each finished second into a small row, so memory grows with the run's length in
- * seconds, never with its request count. The last five seconds of `latency` are kept as a ring
- * for the live progress line.
+ * seconds, never with its request count. The last five seconds of `latency` are kept in a
+ * `RecentWindow` for the live progress line.
+ *
+ * Closing a second runs on the event loop once a second, ahead of due sends, so it is kept
+ * short: with one flow the logged histograms are the flow's own (recorded and encoded once,
+ * and a worker's flow second reuses the interval's encoding), and encoding is node's zlib.
  */
 export class TimeSeries {
   readonly rows: SecondRow[] = [];
@@ -89,9 +97,10 @@ export class TimeSeries {
   readonly flowSeconds: FlowSecondHistograms[] = [];
   readonly #keepFlowHistograms: boolean;
   readonly #flows = new Map<string, FlowAccumulator>();
+  /** This second's values of every flow; with one flow, that flow's own histograms. */
   readonly #logged: Record<LoggedMetric, ValueHistogram>;
-  readonly #ring: ValueHistogram[] = [];
-  readonly #ringMerged = new ValueHistogram();
+  readonly #loggedShared: boolean;
+  readonly #recent = new RecentWindow(RECENT_SECONDS);
   #second = 0;
   #planned = 0;
   #sent = 0;
@@ -100,12 +109,16 @@ export class TimeSeries {
   constructor(flowNames: readonly string[], options: { keepFlowHistograms?: boolean } = {}) {
     this.#keepFlowHistograms = options.keepFlowHistograms === true;
     for (const name of flowNames) this.#flows.set(name, newAccumulator());
-    this.#logged = {
-      latency: new ValueHistogram(),
-      http_req_duration: new ValueHistogram(),
-      chat_ttft: new ValueHistogram(),
-    };
-    for (let i = 0; i < 5; i++) this.#ring.push(new ValueHistogram());
+    const only = this.#flows.size === 1 ? [...this.#flows.values()][0] : undefined;
+    this.#loggedShared = only !== undefined;
+    this.#logged =
+      only === undefined
+        ? {
+            latency: new ValueHistogram(),
+            http_req_duration: new ValueHistogram(),
+            chat_ttft: new ValueHistogram(),
+          }
+        : { latency: only.latency, http_req_duration: only.duration, chat_ttft: only.ttft };
   }
 
   /** The second that records currently go to. */
@@ -142,13 +155,12 @@ export class TimeSeries {
     if (flags.failed) acc.failures++;
     acc.latency.record(latencyUs);
     acc.duration.record(durationUs);
+    this.#recent.record(latencyUs);
+    if (ttftUs !== undefined) acc.ttft.record(ttftUs);
+    if (this.#loggedShared) return;
     this.#logged.latency.record(latencyUs);
     this.#logged.http_req_duration.record(durationUs);
-    (this.#ring[this.#second % 5] as ValueHistogram).record(latencyUs);
-    if (ttftUs !== undefined) {
-      acc.ttft.record(ttftUs);
-      this.#logged.chat_ttft.record(ttftUs);
-    }
+    if (ttftUs !== undefined) this.#logged.chat_ttft.record(ttftUs);
   }
 
   /**
@@ -159,16 +171,17 @@ export class TimeSeries {
     while (this.#second < second) {
       this.#closeSecond(generator);
       this.#second++;
-      (this.#ring[this.#second % 5] as ValueHistogram).reset();
+      this.#recent.advance();
     }
   }
 
-  /** p95 of `latency` over the last five seconds, in ms (undefined with no sample). */
+  /**
+   * p95 of `latency` over the current second and the four before it, in ms (undefined with
+   * no sample).
+   */
   recentLatencyP95Ms(): number | undefined {
-    this.#ringMerged.reset();
-    for (const histogram of this.#ring) this.#ringMerged.add(histogram);
-    if (this.#ringMerged.count === 0) return undefined;
-    return this.#ringMerged.percentile(95) / 1_000;
+    const p95Us = this.#recent.percentile(95);
+    return p95Us === undefined ? undefined : p95Us / 1_000;
   }
 
   destroy(): void {
@@ -177,21 +190,42 @@ export class TimeSeries {
       acc.duration.destroy();
       acc.ttft.destroy();
     }
+    if (this.#loggedShared) return;
     for (const histogram of Object.values(this.#logged)) histogram.destroy();
-    for (const histogram of this.#ring) histogram.destroy();
-    this.#ringMerged.destroy();
   }
 
   #closeSecond(generator: GeneratorSecond): void {
+    const encoded = new Map<ValueHistogram, string>();
+    const encode = (histogram: ValueHistogram): string | undefined => {
+      if (histogram.count === 0) return undefined;
+      let text = encoded.get(histogram);
+      if (text === undefined) {
+        text = histogram.encode();
+        encoded.set(histogram, text);
+      }
+      return text;
+    };
+
+    for (const metric of LOGGED_METRICS) {
+      const text = encode(this.#logged[metric]);
+      if (text === undefined) continue;
+      this.intervals.push({
+        startMs: this.#second * 1_000,
+        durationMs: 1_000,
+        tag: metric,
+        encoded: text,
+      });
+    }
+
     const flows: Record<string, FlowSecond> = {};
     for (const [name, acc] of this.#flows) {
       if (this.#keepFlowHistograms) {
         this.flowSeconds.push({
           t: this.#second,
           flow: name,
-          latency: acc.latency.count > 0 ? acc.latency.encode() : undefined,
-          duration: acc.duration.count > 0 ? acc.duration.encode() : undefined,
-          ttft: acc.ttft.count > 0 ? acc.ttft.encode() : undefined,
+          latency: encode(acc.latency),
+          duration: encode(acc.duration),
+          ttft: encode(acc.ttft),
         });
       }
       flows[name] = {
@@ -211,17 +245,10 @@ export class TimeSeries {
       acc.duration.reset();
       acc.ttft.reset();
     }
-    for (const metric of LOGGED_METRICS) {
-      const histogram = this.#logged[metric];
-      if (histogram.count === 0) continue;
-      this.intervals.push({
-        startMs: this.#second * 1_000,
-        durationMs: 1_000,
-        tag: metric,
-        encoded: histogram.encode(),
-      });
-      histogram.reset();
+    if (!this.#loggedShared) {
+      for (const metric of LOGGED_METRICS) this.#logged[metric].reset();
     }
+
     this.rows.push({
       t: this.#second,
       flows,
