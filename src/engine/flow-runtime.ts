@@ -167,7 +167,8 @@ export class FlowRuntime {
   readonly #baseTags: Tags;
   readonly #faker = new Faker({ locale: [en, base] });
   readonly #active = new Set<HttpExchange>();
-  readonly #waiters = new Map<number, () => void>();
+  /** Told when a closed-model virtual user's request ends (set by the closed loop). */
+  #onVuDone: ((vu: number) => void) | undefined;
   readonly #sessions = new Map<number, Record<string, unknown>>();
   readonly #keepBody: boolean;
   /** What every exchange of this flow shares (set once the constructor has the parts). */
@@ -382,9 +383,12 @@ export class FlowRuntime {
     };
   }
 
-  /** Resolves when virtual user `vu`'s request ends. */
-  waitFor(vu: number): Promise<void> {
-    return new Promise((resolve) => this.#waiters.set(vu, resolve));
+  /**
+   * Calls `listener(vu)` when a request a virtual user sent ends, synchronously, after its
+   * samples are recorded (one listener a flow: the closed loop's).
+   */
+  onVuDone(listener: (vu: number) => void): void {
+    this.#onVuDone = listener;
   }
 
   /** The identity a request goes out from: round-robin over the pool. */
@@ -599,8 +603,7 @@ export class FlowRuntime {
     if (this.checks.size > 0 || this.flow.onResponse !== undefined) {
       this.#afterResponse(exchange, client, durationUs);
     }
-    this.#waiters.get(exchange.slot)?.();
-    this.#waiters.delete(exchange.slot);
+    this.#onVuDone?.(exchange.slot);
   }
 
   #afterResponse(exchange: HttpExchange, client: IdentityClient, durationUs: number): void {

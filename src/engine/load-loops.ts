@@ -131,7 +131,7 @@ type ClosedLoad = Extract<LoadShape, { executor: 'constant-vus' | 'ramping-vus' 
  * again. With `ramping-vus`, the number of active users follows the stages linearly; a user
  * above the current target finishes its request and stops (k6's graceful ramp-down).
  */
-export async function runClosedLoop(
+export function runClosedLoop(
   runtime: FlowRuntime,
   load: ClosedLoad,
   seed: number,
@@ -149,40 +149,118 @@ export async function runClosedLoop(
     return rampTarget(load, (nowUs - startUs) / 1_000);
   };
 
-  const vuLoop = async (vu: number): Promise<void> => {
-    const random = new SeededRandom(deriveSeed(seed, runtime.flow.name, 'think', vu));
-    while (!ctx.stopping()) {
-      const now = ctx.clock.nowUs();
-      if (now >= endUs || vu >= Math.round(target(now))) return;
-      const n = iteration++;
-      iterations ??= ctx.store.counterLeaf('iterations', flowTags);
-      iterations.value++;
-      ctx.series.countPlanned();
-      const done = runtime.waitFor(vu);
-      if (runtime.send(n, now, vu, runtime.clientFor(vu))) await gate.until(done);
-      else await gate.sleep(100);
-      const thinkMs = thinkTimeMs(load.thinkTime, random);
-      if (thinkMs > 0) await gate.sleep(thinkMs);
-    }
+  // Virtual users are callbacks, not async loops: a user's next request is sent from the
+  // handler of its last answer, with no promise in between, so the fast client can write a
+  // chunk's worth of pipelined answers' successors in one go.
+  const running = new Uint8Array(maxVus);
+  const randoms = new Map<number, SeededRandom>();
+  const sleeping = new Map<number, NodeJS.Timeout>();
+  let active = 0;
+  let spawning = true;
+  let stopped = false;
+  /** The user whose request is being sent right now (-1: none), to catch a sync failure. */
+  let sendingVu = -1;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+
+  const exit = (vu: number) => {
+    if (running[vu] === 0) return;
+    running[vu] = 0;
+    active--;
+    if (active === 0 && !spawning) finish();
   };
 
-  const gate = new StopGate(ctx);
-  const startInMs = (startUs - ctx.clock.nowUs()) / 1_000;
-  if (startInMs > 0) await gate.sleep(startInMs);
-  const running = new Map<number, Promise<void>>();
-  while (!ctx.stopping() && ctx.clock.nowUs() < endUs) {
-    const wanted = Math.min(maxVus, Math.round(target(ctx.clock.nowUs())));
-    for (let vu = 0; vu < wanted; vu++) {
-      if (running.has(vu) || !runtime.owns(vu % runtime.clients.length)) continue;
-      running.set(
-        vu,
-        vuLoop(vu).finally(() => running.delete(vu)),
-      );
+  const sleep = (vu: number, ms: number) => {
+    sleeping.set(
+      vu,
+      setTimeout(() => {
+        sleeping.delete(vu);
+        step(vu);
+      }, ms),
+    );
+  };
+
+  const step = (vu: number): void => {
+    if (running[vu] === 0) return;
+    const now = ctx.clock.nowUs();
+    if (stopped || ctx.stopping() || now >= endUs || vu >= Math.round(target(now))) {
+      exit(vu);
+      return;
     }
-    if (load.executor === 'constant-vus') break;
-    await gate.sleep(50);
+    const n = iteration++;
+    iterations ??= ctx.store.counterLeaf('iterations', flowTags);
+    iterations.value++;
+    ctx.series.countPlanned();
+    sendingVu = vu;
+    const sent = runtime.send(n, now, vu, runtime.clientFor(vu));
+    sendingVu = -1;
+    if (!sent) sleep(vu, 100);
+  };
+
+  runtime.onVuDone((vu) => {
+    if (running[vu] === 0 || stopped) return;
+    const think = load.thinkTime;
+    let thinkMs = 0;
+    if (think !== undefined) {
+      let random = randoms.get(vu);
+      if (random === undefined) {
+        random = new SeededRandom(deriveSeed(seed, runtime.flow.name, 'think', vu));
+        randoms.set(vu, random);
+      }
+      thinkMs = thinkTimeMs(think, random);
+    }
+    if (thinkMs > 0) sleep(vu, thinkMs);
+    // An answer that ended inside its own send (refused at once) must not recurse.
+    else if (vu === sendingVu) setImmediate(step, vu);
+    else step(vu);
+  });
+
+  const start = (vu: number) => {
+    running[vu] = 1;
+    active++;
+    step(vu);
+  };
+
+  void ctx.stopped.then(() => {
+    // Stopping: no user sends again; those waiting for an answer leave it to the drain.
+    stopped = true;
+    for (const timer of sleeping.values()) clearTimeout(timer);
+    sleeping.clear();
+    spawning = false;
+    for (let vu = 0; vu < maxVus; vu++) exit(vu);
+    finish();
+  });
+
+  const spawn = () => {
+    if (stopped) return;
+    const now = ctx.clock.nowUs();
+    if (ctx.stopping() || now >= endUs) {
+      spawning = false;
+      if (active === 0) finish();
+      return;
+    }
+    const wanted = Math.min(maxVus, Math.round(target(now)));
+    for (let vu = 0; vu < wanted; vu++) {
+      if (running[vu] === 0 && runtime.owns(vu % runtime.clients.length)) start(vu);
+    }
+    if (load.executor === 'constant-vus') {
+      spawning = false;
+      if (active === 0) finish();
+      return;
+    }
+    setTimeout(spawn, 50);
+  };
+
+  const startInMs = (startUs - ctx.clock.nowUs()) / 1_000;
+  if (startInMs > 0) {
+    const timer = setTimeout(spawn, startInMs);
+    void ctx.stopped.then(() => clearTimeout(timer));
+  } else {
+    spawn();
   }
-  while (running.size > 0) await Promise.all([...running.values()]);
+  return done;
 }
 
 export function closedDurationMs(load: ClosedLoad): number {
@@ -212,48 +290,4 @@ function thinkTimeMs(think: ClosedLoad['thinkTime'], random: SeededRandom): numb
   if (think === undefined) return 0;
   if (typeof think === 'number') return think;
   return random.between(think.min, think.max);
-}
-
-/**
- * The closed loop's waits, each ending early when the run stops, through one listener on the
- * stop: racing every wait against `ctx.stopped` would leave one reaction on that promise per
- * request until the run ends, so memory would grow with the request count.
- */
-class StopGate {
-  readonly #ctx: LoopContext;
-  readonly #waiting = new Set<() => void>();
-
-  constructor(ctx: LoopContext) {
-    this.#ctx = ctx;
-    void ctx.stopped.then(() => {
-      for (const release of this.#waiting) release();
-      this.#waiting.clear();
-    });
-  }
-
-  /** Resolves when `done` does, or when the run stops. */
-  until(done: Promise<void>): Promise<void> {
-    if (this.#ctx.stopping()) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#waiting.add(resolve);
-      void done.then(() => {
-        this.#waiting.delete(resolve);
-        resolve();
-      });
-    });
-  }
-
-  /** Resolves after `ms`, or when the run stops. */
-  sleep(ms: number): Promise<void> {
-    if (this.#ctx.stopping()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#waiting.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#waiting.add(wake);
-    });
-  }
 }

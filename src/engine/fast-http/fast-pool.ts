@@ -310,6 +310,10 @@ class Connection implements ResponseSink {
   }
 
   #onData(chunk: Buffer): void {
+    // Pipelined answers arrive together and their successors are sent from their handlers:
+    // corked, those requests leave in one write.
+    const cork = this.#pool.options.pipelining > 1;
+    if (cork) this.socket.cork();
     try {
       this.#parser.execute(chunk);
     } catch (error) {
@@ -318,6 +322,8 @@ class Connection implements ResponseSink {
           ? error
           : socketError('HPE_USER', error instanceof Error ? error.message : String(error)),
       );
+    } finally {
+      if (cork) this.socket.uncork();
     }
   }
 
