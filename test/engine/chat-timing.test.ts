@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpClientChoice } from '../../src/engine/flow-runtime.ts';
 import { runScenario } from '../../src/engine/run-scenario.ts';
 import { type ProviderHandle, startProvider } from '../../src/provider/index.ts';
 import type { Summary } from '../../src/report/summary-schema.ts';
 import { scenario } from '../helpers/scenario.ts';
+
+/** Every test runs once on each HTTP client: the fast one (`auto`, plain HTTP) and undici. */
+const CLIENTS: ReadonlyArray<readonly [label: string, httpClient: HttpClientChoice]> = [
+  ['fast client', 'auto'],
+  ['undici', 'undici'],
+];
 
 let provider: ProviderHandle;
 beforeAll(async () => {
@@ -21,7 +28,7 @@ function trend(summary: Summary, key: string) {
   return metric;
 }
 
-describe('chat timings against the mock provider', () => {
+describe.each(CLIENTS)('chat timings against the mock provider (%s)', (_label, httpClient) => {
   it('measures a 200 ms first token and 50 tokens/s within 5%, tokens from the usage block', async () => {
     const { summary } = await runScenario(
       scenario({
@@ -44,7 +51,7 @@ describe('chat timings against the mock provider', () => {
           },
         ],
       }),
-      { target: provider.url },
+      { target: provider.url, httpClient },
     );
 
     const ttft = trend(summary, 'chat_ttft');
@@ -84,7 +91,7 @@ describe('chat timings against the mock provider', () => {
             },
           ],
         }),
-        { target: provider.url },
+        { target: provider.url, httpClient },
       );
       expect(summary.failures).toEqual([
         expect.objectContaining({ kind: 'stream-stalled', count: 5 }),
@@ -122,7 +129,7 @@ describe('chat timings against the mock provider', () => {
           },
         ],
       }),
-      { target: provider.url },
+      { target: provider.url, httpClient },
     );
     expect(summary.metrics.chat_abandoned).toMatchObject({ kind: 'counter', count: 5 });
     expect(summary.metrics.http_req_failed).toMatchObject({ kind: 'rate', passes: 0 });

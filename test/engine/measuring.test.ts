@@ -1,9 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HttpClientChoice } from '../../src/engine/flow-runtime.ts';
 import { runScenario } from '../../src/engine/run-scenario.ts';
 import type { Summary } from '../../src/report/summary-schema.ts';
 import { type ChildServer, startChildServer } from '../helpers/child-server.ts';
 import { delayed, startTestServer, type TestServer } from '../helpers/http-server.ts';
 import { scenario } from '../helpers/scenario.ts';
+
+/** Every test runs once on each HTTP client: the fast one (`auto`, plain HTTP) and undici. */
+const CLIENTS: ReadonlyArray<readonly [label: string, httpClient: HttpClientChoice]> = [
+  ['fast client', 'auto'],
+  ['undici', 'undici'],
+];
 
 let servers: TestServer[] = [];
 let children: ChildServer[] = [];
@@ -25,7 +32,7 @@ function trend(summary: Summary, key: string) {
   return metric;
 }
 
-describe('measuring against a real server', () => {
+describe.each(CLIENTS)('measuring against a real server (%s)', (_label, httpClient) => {
   it('measures a 20 ms server at 200 requests/s for 3 s: p50 latency 20-22 ms, 600 sent', async () => {
     // The server runs in a process of its own: sharing the generator's event loop would add
     // its own work to every latency.
@@ -47,7 +54,7 @@ describe('measuring against a real server', () => {
           },
         ],
       }),
-      { target: target.url },
+      { target: target.url, httpClient },
     );
 
     expect(summary.flows[0]?.sent).toBe(600);
@@ -77,7 +84,7 @@ describe('measuring against a real server', () => {
           },
         ],
       }),
-      { target: target.url },
+      { target: target.url, httpClient },
     );
 
     expect(Math.abs(target.seen.length - 2_000)).toBeLessThanOrEqual(40);
@@ -110,7 +117,7 @@ describe('measuring against a real server', () => {
           },
         ],
       }),
-      { target: target.url },
+      { target: target.url, httpClient },
     );
 
     const bound = target.seen.filter((s) => s.path === '/');
@@ -123,7 +130,7 @@ describe('measuring against a real server', () => {
   });
 });
 
-describe('coordinated omission', () => {
+describe.each(CLIENTS)('coordinated omission (%s)', (_label, httpClient) => {
   /**
    * A server that answers in 5 ms but stalls between 1 s and 2 s after its first request:
    * everything that arrives in the window waits until the window ends.
@@ -166,7 +173,7 @@ describe('coordinated omission', () => {
           },
         ],
       }),
-      { target: open.url },
+      { target: open.url, httpClient },
     );
 
     // The truth, from the plan: request i (10 ms apart) planned in [1 s, 2 s) waits until 2 s.
@@ -204,7 +211,7 @@ describe('coordinated omission', () => {
           },
         ],
       }),
-      { target: closed.url },
+      { target: closed.url, httpClient },
     );
     const closedDuration = trend(closedRun.summary, 'http_req_duration');
     // One virtual user waited through the stall once: its max shows it, its p99 does not.

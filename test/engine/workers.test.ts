@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpClientChoice } from '../../src/engine/flow-runtime.ts';
 import { runScenario } from '../../src/engine/run-scenario.ts';
 import { planWorkers } from '../../src/engine/workers/plan-workers.ts';
 import { runWithWorkers } from '../../src/engine/workers/run-workers.ts';
@@ -6,6 +7,12 @@ import { summarySchema } from '../../src/report/summary-schema.ts';
 import { loadScenario } from '../../src/scenario/load-scenario.ts';
 import { REPO } from '../helpers/cli.ts';
 import { delayed, startTestServer, type TestServer } from '../helpers/http-server.ts';
+
+/** The sending test runs once on each HTTP client: the fast one (`auto`) and undici. */
+const CLIENTS: ReadonlyArray<readonly [label: string, httpClient: HttpClientChoice]> = [
+  ['fast client', 'auto'],
+  ['undici', 'undici'],
+];
 
 let server: TestServer;
 const threads: Array<{ address: string | undefined; thread: string | undefined; path: string }> =
@@ -38,10 +45,10 @@ function shape(value: unknown): unknown {
   return typeof value;
 }
 
-describe('worker threads', () => {
+describe.each(CLIENTS)('worker threads (%s)', (_label, httpClient) => {
   it('sends the same requests on 2 workers as on 1, each identity from one worker', async () => {
     const { scenario } = await loadScenario(file);
-    const single = await runScenario(scenario, { target: server.url });
+    const single = await runScenario(scenario, { target: server.url, httpClient });
     const seenSingle = threads.splice(0);
 
     const double = await runWithWorkers(scenario, {
@@ -50,6 +57,7 @@ describe('worker threads', () => {
       cwd: REPO,
       overrides: {},
       workers: 2,
+      httpClient,
     });
     const seenDouble = threads.splice(0);
 
@@ -90,7 +98,9 @@ describe('worker threads', () => {
     expect(latency?.kind === 'trend' && latency.count).toBe(seenDouble.length);
     expect(double.summary.series.reduce((sum, row) => sum + row.sent, 0)).toBe(seenDouble.length);
   });
+});
 
+describe('worker planning', () => {
   it('plans workers from cores, identities and verifiers', async () => {
     const { scenario } = await loadScenario(file);
     expect(planWorkers(scenario, 2, false).count).toBe(2);
