@@ -90,6 +90,72 @@ describe('launchproof run, end to end', () => {
     expect(rate.stderr).toContain('--rate: expected a number, received "fast"');
   });
 
+  it('exits 2 on an unknown --http-client, and on --http-client with the autocannon engine', async () => {
+    const bad = await runCli(['run', fixture('pass.ts'), '--http-client', 'fast']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      '--http-client: expected one of "auto", "undici", received "fast"',
+    );
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+
+    const autocannon = await runCli([
+      'run',
+      fixture('closed-api.ts'),
+      '--engine',
+      'autocannon',
+      '--http-client',
+      'undici',
+      '--target',
+      server.url,
+    ]);
+    expect(autocannon.code).toBe(2);
+    expect(autocannon.stderr).toContain('--http-client applies to the undici engine only');
+  });
+
+  it('sends through undici with --http-client undici, on every worker thread', async () => {
+    // Which client wrote a request shows in its header order: undici puts `connection`
+    // right after `host`, the fast client puts the scenario's headers there.
+    const seen: Array<{ second: string | undefined; thread: string | undefined }> = [];
+    const recording = await startTestServer((req, res) => {
+      if (req.method === 'POST') {
+        seen.push({ second: req.rawHeaders[2]?.toLowerCase(), thread: req.rawHeaders[3] });
+      }
+      res.end('ok');
+    });
+    try {
+      const run = (client: string[]) =>
+        runCli([
+          'run',
+          fixture('workers.ts'),
+          '--target',
+          recording.url,
+          '--workers',
+          '2',
+          '--duration',
+          '1s',
+          '--out',
+          join(out, `client-${client.join('') || 'default'}`),
+          ...client,
+        ]);
+      const byDefault = await run([]);
+      expect(byDefault.code, byDefault.stderr).toBe(0);
+      expect(byDefault.stderr).toContain('2 worker threads');
+      const fast = seen.splice(0);
+      expect(fast.length).toBeGreaterThan(50);
+      expect(new Set(fast.map((s) => s.second))).toEqual(new Set(['x-thread']));
+      expect(new Set(fast.map((s) => s.thread)).size).toBe(2);
+
+      const undici = await run(['--http-client', 'undici']);
+      expect(undici.code, undici.stderr).toBe(0);
+      expect(undici.stderr).toContain('2 worker threads');
+      const viaUndici = seen.splice(0);
+      expect(viaUndici.length).toBeGreaterThan(50);
+      expect(new Set(viaUndici.map((s) => s.second))).toEqual(new Set(['connection']));
+    } finally {
+      await recording.close();
+    }
+  });
+
   it('exits 1 with one line naming the URL when the target is unreachable', async () => {
     const result = await runCli(['run', fixture('pass.ts'), '--target', 'http://127.0.0.1:9']);
     expect(result.code).toBe(1);
@@ -220,6 +286,7 @@ describe('launchproof run, end to end', () => {
       '--duration',
       '--rate',
       '--engine',
+      '--http-client',
       '--seed',
       '--ci',
     ]) {

@@ -23,7 +23,7 @@ import { renderCostPlan } from '../../verify/cost-plan.ts';
 import { extensionsFor } from '../../verify/index.ts';
 import { type Command, type CommandIo, EXIT } from '../command.ts';
 import { flagOption, numberText, parseOptions, stringOption } from '../options.ts';
-import { renderProgress, renderSummaryTable } from '../run-output.ts';
+import { renderProgress, renderSummaryTable, renderWarnings } from '../run-output.ts';
 import { painter, terminalStyle } from '../terminal.ts';
 import { TOOL_VERSION } from '../version.ts';
 
@@ -92,6 +92,14 @@ const options = {
     schema: z.enum(['undici', 'autocannon']).default('undici'),
     defaultText: 'undici',
   }),
+  'http-client': stringOption({
+    description:
+      'the HTTP client of the undici engine: auto sends http:// targets through the fast ' +
+      'client and https:// through undici; undici sends everything through undici',
+    valueName: 'NAME',
+    schema: z.enum(['auto', 'undici']).optional(),
+    defaultText: 'auto',
+  }),
   seed: stringOption({
     description: "overrides the scenario's seed (same seed, same requests and schedule)",
     valueName: 'N',
@@ -143,6 +151,15 @@ export const runCommand: Command<typeof options> = {
       throw new LaunchproofError('LP_ERR_USAGE', '--workers applies to the undici engine only', {
         hint: 'leave out --workers with --engine autocannon',
       });
+    }
+    if (opts.engine === 'autocannon' && opts['http-client'] !== undefined) {
+      throw new LaunchproofError(
+        'LP_ERR_USAGE',
+        '--http-client applies to the undici engine only',
+        {
+          hint: 'leave out --http-client with --engine autocannon',
+        },
+      );
     }
 
     const loaded = await loadScenario(file, io.cwd);
@@ -199,23 +216,30 @@ export const runCommand: Command<typeof options> = {
         extraThresholds,
         extensions,
         toolVersion: TOOL_VERSION,
-        onEvent: (event: RunEvent) => progress(event),
+        onEvent: (event: RunEvent) => progress.event(event),
         ...(plan.note === undefined ? {} : { notes: [plan.note] }),
+        ...(opts['http-client'] === undefined ? {} : { httpClient: opts['http-client'] }),
       };
       if (plan.count > 1) io.stderr.write(`${plan.count} worker threads\n`);
-      const result =
-        opts.engine === 'autocannon'
-          ? await runWithAutocannon(scenario, runOptions)
-          : plan.count > 1
-            ? await runWithWorkers(scenario, {
-                ...runOptions,
-                file: loaded.file,
-                cwd: io.cwd,
-                overrides,
-                workers: plan.count,
-              })
-            : await runScenario(scenario, runOptions);
-      progress({ type: 'stopping', reason: 'finished' });
+      let reasons: readonly string[] = [];
+      let result: Awaited<ReturnType<typeof runScenario>>;
+      try {
+        result =
+          opts.engine === 'autocannon'
+            ? await runWithAutocannon(scenario, runOptions)
+            : plan.count > 1
+              ? await runWithWorkers(scenario, {
+                  ...runOptions,
+                  file: loaded.file,
+                  cwd: io.cwd,
+                  overrides,
+                  workers: plan.count,
+                })
+              : await runScenario(scenario, runOptions);
+        reasons = result.summary.generator.reasons;
+      } finally {
+        progress.finish(reasons);
+      }
 
       const summary = summarySchema.parse(result.summary);
       const dir = await resultsFolder(
@@ -238,11 +262,31 @@ export const runCommand: Command<typeof options> = {
   },
 };
 
-/** A progress renderer: a live line on a TTY, a plain line every 10 s otherwise. */
-function progressPrinter(io: CommandIo, live: boolean): (event: RunEvent) => void {
+/**
+ * A progress renderer: a live line on a TTY, a plain line every 10 s otherwise. Warnings
+ * before the load starts print at once; later ones wait for the next event or the run's end
+ * (`finish`), so the generator's saturation reasons, warned as the run ends, print as one line.
+ */
+function progressPrinter(
+  io: CommandIo,
+  live: boolean,
+): { event: (event: RunEvent) => void; finish: (saturationReasons: readonly string[]) => void } {
   let lastPlainMs = 0;
   let lineOpen = false;
-  return (event) => {
+  let started = false;
+  let held: string[] = [];
+  const closeLine = () => {
+    if (lineOpen) io.stderr.write('\n');
+    lineOpen = false;
+  };
+  const flush = (saturationReasons: readonly string[] = []) => {
+    if (held.length === 0) return;
+    closeLine();
+    for (const line of renderWarnings(held, saturationReasons)) io.stderr.write(`${line}\n`);
+    held = [];
+  };
+  const event = (event: RunEvent) => {
+    if (event.type !== 'warning') flush();
     switch (event.type) {
       case 'progress': {
         const text = renderProgress(event.progress);
@@ -256,18 +300,17 @@ function progressPrinter(io: CommandIo, live: boolean): (event: RunEvent) => voi
         return;
       }
       case 'stopping':
-        if (lineOpen) io.stderr.write('\n');
-        lineOpen = false;
+        closeLine();
         if (event.reason !== 'finished') {
           io.stderr.write(`stopping: ${event.reason}${event.detail ? ` (${event.detail})` : ''}\n`);
         }
         return;
       case 'warning':
-        if (lineOpen) io.stderr.write('\n');
-        lineOpen = false;
-        io.stderr.write(`warning: ${event.message}\n`);
+        held.push(event.message);
+        if (!started) flush();
         return;
       case 'started':
+        started = true;
         io.stderr.write(
           `${event.flows} flow(s), ${Math.round(event.plannedMs / 100) / 10}s planned` +
             `${event.plannedRequests > 0 ? `, about ${Math.round(event.plannedRequests)}` : ''}` +
@@ -275,6 +318,13 @@ function progressPrinter(io: CommandIo, live: boolean): (event: RunEvent) => voi
         );
         return;
     }
+  };
+  return {
+    event,
+    finish(saturationReasons) {
+      closeLine();
+      flush(saturationReasons);
+    },
   };
 }
 
