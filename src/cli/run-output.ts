@@ -16,6 +16,31 @@ export function renderProgress(progress: RunProgress): string {
   ].join(' · ');
 }
 
+/** Ends the one warning line of a saturated generator, whose reasons come before it. */
+export const SATURATED_SUFFIX =
+  ' (the load generator was saturated: its figures may be unreliable)';
+
+/**
+ * The console's warning lines: one a warning, except the generator's saturation reasons
+ * (`summary.generator.reasons`), which all say one thing, that the figures may not describe
+ * the target, and so share one line where the first of them came.
+ */
+export function renderWarnings(
+  warnings: readonly string[],
+  saturationReasons: readonly string[],
+): string[] {
+  const reasons = new Set(saturationReasons);
+  const saturated = warnings.filter((warning) => reasons.has(warning));
+  const lines: string[] = [];
+  for (const warning of warnings) {
+    if (!reasons.has(warning)) lines.push(`warning: ${warning}`);
+    else if (warning === saturated[0]) {
+      lines.push(`warning: ${saturated.join('; ')}${SATURATED_SUFFIX}`);
+    }
+  }
+  return lines;
+}
+
 const TREND_COLUMNS = ['count', 'min', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'] as const;
 
 /**
