@@ -18,6 +18,7 @@ import type {
 import { type ChatStreamReader, createChatStreamReader } from '../stream/index.ts';
 import { evaluateCheck } from './check.ts';
 import type { Clock } from './clock.ts';
+import { DeadlineQueue } from './deadline-queue.ts';
 import { asksToClose, requestBytes } from './fast-http/index.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
 import { type ExchangeOptions, HttpExchange, type PreparedRequest } from './http-exchange.ts';
@@ -207,7 +208,7 @@ export class FlowRuntime {
       clock: ctx.clock,
       maxBodyBytes: flow.maxBodyBytes,
       keepBody: this.#keepBody,
-      requestTimeoutMs: flow.timeouts.request,
+      deadlines: new DeadlineQueue(flow.timeouts.request),
       idleTimeoutMs: flow.stream?.idleTimeout ?? 0,
       abandonAfterMs: flow.stream?.abandonAfter,
       onDone: (done) => {
@@ -402,6 +403,7 @@ export class FlowRuntime {
   }
 
   async close(): Promise<void> {
+    this.#exchangeOptions.deadlines.close();
     await Promise.all(
       this.clients.flatMap((client) => [
         client.pool.destroy().catch(() => undefined),

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { ChatStreamReader, ChatStreamResult } from '../stream/index.ts';
 import type { Clock } from './clock.ts';
+import type { DeadlineQueue } from './deadline-queue.ts';
 import { type FastHandler, parseHeaderLines } from './fast-http/index.ts';
 import { classifyError, type RequestFailure } from './request-failure.ts';
 
@@ -26,7 +27,8 @@ export interface ExchangeOptions {
   maxBodyBytes: number;
   /** Whether to keep the body for checks and hooks; otherwise it is counted and dropped. */
   keepBody: boolean;
-  requestTimeoutMs: number;
+  /** The flow's whole-request timeouts (`timeouts.request`), one timer for all. */
+  deadlines: DeadlineQueue<HttpExchange>;
   /** A chat stream's idle timeout, reported in a stall record. */
   idleTimeoutMs: number;
   /** Abort this long after the response headers, as a client that leaves (undefined: stay). */
@@ -37,11 +39,6 @@ export interface ExchangeOptions {
 const TIMED_OUT = Object.assign(new Error('request timed out'), { code: 'LP_REQUEST_TIMEOUT' });
 const STOPPED = Object.assign(new Error('run stopped'), { code: 'LP_ABORTED' });
 const ABANDONED = Object.assign(new Error('client left'), { code: 'LP_ABANDONED' });
-
-/** The request timeout's callback: one function for all, so no closure is made a request. */
-function timeOut(exchange: HttpExchange): void {
-  exchange.abort(TIMED_OUT);
-}
 
 /**
  * One request in flight, as an undici dispatch handler. It timestamps each phase with the
@@ -71,7 +68,6 @@ export class HttpExchange implements FastHandler {
   #linesFrom = -1;
   #chunks: Buffer[] | undefined;
   #controller: Dispatcher.DispatchController | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #leaveTimer: NodeJS.Timeout | undefined;
   #done = false;
   readonly #options: ExchangeOptions;
@@ -93,7 +89,7 @@ export class HttpExchange implements FastHandler {
     this.#stream = stream;
     this.dispatchUs = options.clock.nowUs();
     this.#chunks = options.keepBody ? [] : undefined;
-    this.#timer = setTimeout(timeOut, options.requestTimeoutMs, this);
+    options.deadlines.add(this);
   }
 
   get done(): boolean {
@@ -112,6 +108,11 @@ export class HttpExchange implements FastHandler {
   bodyText(): string {
     if (this.#chunks === undefined || this.#chunks.length === 0) return '';
     return Buffer.concat(this.#chunks).toString('utf8');
+  }
+
+  /** The flow's request timeout passed (DeadlineQueue). */
+  expire(): void {
+    this.abort(TIMED_OUT);
   }
 
   /** Stops the exchange: it ends now as timed out (or aborted when the run stops). */
@@ -218,7 +219,7 @@ export class HttpExchange implements FastHandler {
   #finish(failure: RequestFailure | undefined, now = this.#options.clock.nowUs()): void {
     if (this.#done) return;
     this.#done = true;
-    clearTimeout(this.#timer);
+    this.#options.deadlines.finished();
     clearTimeout(this.#leaveTimer);
     this.failure = failure;
     this.endUs = now;
