@@ -9,12 +9,18 @@
  * 2. Between ticks, untimed, one second's responses are recorded: latency, duration and TTFT
  *    log-uniform from 1 ms to 1 s, a send lag of 0 to 2 ms for each, at the cell's rate.
  * 3. Each tick times every part apart with `performance.now()`: the monitor's second, the
- *    series' roll (and, inside it, the time spent encoding histograms, by wrapping
- *    `ValueHistogram.prototype.encode`), the five-second p95 of the progress line, the
- *    progress line's rendering and the abortOnFail evaluation. A worker's series also encodes
- *    its flow's three histograms each second (`keepFlowHistograms`): a cell of its own.
- * 4. The first five ticks warm the JIT and are left out; figures are medians, p90s and
- *    maxima over the rest, in milliseconds, the sum of the medians last.
+ *    series' roll, the five-second p95 of the progress line, the progress line's rendering
+ *    and the abortOnFail evaluation. A worker's series also encodes its flow's three
+ *    histograms each second (`keepFlowHistograms`): a cell of its own.
+ * 4. `tick` is one tick's whole hold on the loop without abortOnFail thresholds (none of the
+ *    shipped scenarios has one): monitor, roll, five-second p95 and progress line together.
+ * 5. Work the series leaves to later loop turns is timed turn by turn (LATER_TURNS turns of
+ *    `setImmediate`, then reading `rows` finishes whatever is left): `later.step` is the
+ *    longest turn, `later.total` all of it. `encode` is the time spent encoding histograms,
+ *    in the tick and after it (by wrapping `ValueHistogram.prototype.encode`).
+ * 6. A whole cell is run first and thrown away, and each cell's first five ticks are left
+ *    out, so the JIT has settled (otherwise the first cells read slower than later, heavier
+ *    ones); figures are medians, p90s and maxima over the rest, in milliseconds.
  * No traffic is sent: this measures in-process work only.
  */
 import { renderProgress } from '../src/cli/run-output.ts';
@@ -27,7 +33,19 @@ import { parseThresholds } from '../src/thresholds/parse.ts';
 
 const WARMUP_TICKS = 5;
 const RATES_PER_SEC = [1_000, 2_000, 10_000] as const;
-const PARTS = ['monitor', 'roll', 'roll.encode', 'recentP95', 'render', 'abortCheck'] as const;
+/** Loop turns after a tick in which the series may finish closing its second. */
+const LATER_TURNS = 16;
+const PARTS = [
+  'monitor',
+  'roll',
+  'recentP95',
+  'render',
+  'tick',
+  'abortCheck',
+  'later.step',
+  'later.total',
+  'encode',
+] as const;
 type Part = (typeof PARTS)[number];
 
 const ticks = Number(process.argv[2] ?? 60);
@@ -43,26 +61,27 @@ ValueHistogram.prototype.encode = function timedEncode(this: ValueHistogram): st
   return out;
 };
 
+await runCell(2_000, true);
 console.log(`per-second tick, ${ticks} ticks a cell after ${WARMUP_TICKS} of warm-up (ms)`);
 console.log('cell                         part          median      p90      max');
 for (const keepFlowHistograms of [false, true]) {
   for (const ratePerSec of RATES_PER_SEC) {
-    const samples = runCell(ratePerSec, keepFlowHistograms);
+    const samples = await runCell(ratePerSec, keepFlowHistograms);
     const label = `${ratePerSec} req/s${keepFlowHistograms ? ', worker series' : ''}`;
-    let total = 0;
     for (const part of PARTS) {
       const sorted = (samples.get(part) ?? []).sort((a, b) => a - b);
-      if (!part.includes('.')) total += quantile(sorted, 0.5);
       console.log(
         `${label.padEnd(28)} ${part.padEnd(12)} ${fmt(quantile(sorted, 0.5))} ` +
           `${fmt(quantile(sorted, 0.9))} ${fmt(sorted.at(-1) ?? 0)}`,
       );
     }
-    console.log(`${label.padEnd(28)} ${'sum'.padEnd(12)} ${fmt(total)}`);
   }
 }
 
-function runCell(ratePerSec: number, keepFlowHistograms: boolean): Map<Part, number[]> {
+async function runCell(
+  ratePerSec: number,
+  keepFlowHistograms: boolean,
+): Promise<Map<Part, number[]>> {
   const series = new TimeSeries(['chat'], { keepFlowHistograms });
   const monitor = new GeneratorMonitor();
   const store = new MetricStore(() => 60_000);
@@ -99,10 +118,13 @@ function runCell(ratePerSec: number, keepFlowHistograms: boolean): Map<Part, num
     const timed: Record<Part, number> = {
       monitor: 0,
       roll: 0,
-      'roll.encode': 0,
       recentP95: 0,
       render: 0,
+      tick: 0,
       abortCheck: 0,
+      'later.step': 0,
+      'later.total': 0,
+      encode: 0,
     };
     let at = performance.now();
     const generator = monitor.second(0);
@@ -112,7 +134,6 @@ function runCell(ratePerSec: number, keepFlowHistograms: boolean): Map<Part, num
     at = performance.now();
     series.rollTo(tick + 1, generator);
     timed.roll = performance.now() - at;
-    timed['roll.encode'] = encodeMs;
 
     at = performance.now();
     const recentP95Ms = series.recentLatencyP95Ms();
@@ -130,10 +151,23 @@ function runCell(ratePerSec: number, keepFlowHistograms: boolean): Map<Part, num
       dropped: 0,
     });
     timed.render = performance.now() - at;
+    timed.tick = timed.monitor + timed.roll + timed.recentP95 + timed.render;
 
     at = performance.now();
     shouldAbort(evaluateThresholds(thresholds, store, (tick + 1) * 1_000), (tick + 1) * 1_000);
     timed.abortCheck = performance.now() - at;
+
+    for (let turn = 0; turn < LATER_TURNS; turn++) {
+      at = performance.now();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const took = performance.now() - at;
+      timed['later.step'] = Math.max(timed['later.step'], took);
+      timed['later.total'] += took;
+    }
+    at = performance.now();
+    void series.rows;
+    timed['later.total'] += performance.now() - at;
+    timed.encode = encodeMs;
 
     if (tick < WARMUP_TICKS) continue;
     for (const part of PARTS) samples.get(part)?.push(timed[part]);

@@ -80,27 +80,43 @@ export interface GeneratorSecond {
 /** Seconds of `latency` behind the live progress line's p95. */
 const RECENT_SECONDS = 5;
 
+type FlowTiming = 'latency' | 'duration' | 'ttft';
+const FLOW_TIMINGS: readonly FlowTiming[] = ['latency', 'duration', 'ttft'];
+
 /**
  * The per-second series of a run in bounded memory: it holds one second's histograms per flow
  * and turns each finished second into a small row, so memory grows with the run's length in
  * seconds, never with its request count. The last five seconds of `latency` are kept in a
  * `RecentWindow` for the live progress line.
  *
- * Closing a second runs on the event loop once a second, ahead of due sends, so it is kept
- * short: with one flow the logged histograms are the flow's own (recorded and encoded once,
- * and a worker's flow second reuses the interval's encoding), and encoding is node's zlib.
+ * Closing a second runs on the event loop once a second, among due sends, so it holds the
+ * loop as little as it can:
+ *
+ * 1. `rollTo` only swaps the second's non-empty histograms for empty ones and queues their
+ *    work: each row's percentiles, each interval's encoding, each histogram's reset.
+ * 2. The queue is worked one step a loop turn (`setImmediate`), so due timers and answers run
+ *    between steps; a step is at most one histogram's encoding.
+ * 3. Reading `rows`, `intervals` or `flowSeconds` first finishes the queue, so a reader never
+ *    sees a second half-closed.
+ * 4. With one flow, the logged histograms are the flow's own (recorded and encoded once, and
+ *    a worker's flow second reuses the interval's encoding); encoding is node's zlib.
  */
 export class TimeSeries {
-  readonly rows: SecondRow[] = [];
-  readonly intervals: IntervalHistogram[] = [];
-  /** Filled only when asked (`keepFlowHistograms`): workers send these to be merged. */
-  readonly flowSeconds: FlowSecondHistograms[] = [];
+  readonly #rows: SecondRow[] = [];
+  readonly #intervals: IntervalHistogram[] = [];
+  readonly #flowSeconds: FlowSecondHistograms[] = [];
   readonly #keepFlowHistograms: boolean;
   readonly #flows = new Map<string, FlowAccumulator>();
   /** This second's values of every flow; with one flow, that flow's own histograms. */
-  readonly #logged: Record<LoggedMetric, ValueHistogram>;
+  #logged: Record<LoggedMetric, ValueHistogram>;
   readonly #loggedShared: boolean;
   readonly #recent = new RecentWindow(RECENT_SECONDS);
+  /** Closed seconds' work still to do, in order; one step a loop turn. */
+  readonly #steps: Array<() => void> = [];
+  #stepping: NodeJS.Immediate | undefined;
+  /** Empty histograms to swap in at a second's close; every histogram made, to free them. */
+  readonly #spares: ValueHistogram[] = [];
+  readonly #made = new Set<ValueHistogram>();
   #second = 0;
   #planned = 0;
   #sent = 0;
@@ -108,17 +124,43 @@ export class TimeSeries {
 
   constructor(flowNames: readonly string[], options: { keepFlowHistograms?: boolean } = {}) {
     this.#keepFlowHistograms = options.keepFlowHistograms === true;
-    for (const name of flowNames) this.#flows.set(name, newAccumulator());
-    const only = this.#flows.size === 1 ? [...this.#flows.values()][0] : undefined;
-    this.#loggedShared = only !== undefined;
-    this.#logged =
-      only === undefined
-        ? {
-            latency: new ValueHistogram(),
-            http_req_duration: new ValueHistogram(),
-            chat_ttft: new ValueHistogram(),
-          }
-        : { latency: only.latency, http_req_duration: only.duration, chat_ttft: only.ttft };
+    for (const name of flowNames) {
+      this.#flows.set(name, {
+        requests: {},
+        ratelimited: 0,
+        fallback: 0,
+        failures: 0,
+        latency: this.#histogram(),
+        duration: this.#histogram(),
+        ttft: this.#histogram(),
+      });
+    }
+    this.#loggedShared = this.#flows.size === 1;
+    this.#logged = this.#loggedShared
+      ? this.#sharedLogged()
+      : {
+          latency: this.#histogram(),
+          http_req_duration: this.#histogram(),
+          chat_ttft: this.#histogram(),
+        };
+  }
+
+  /** One row per closed second. */
+  get rows(): SecondRow[] {
+    this.#finishSteps();
+    return this.#rows;
+  }
+
+  /** An encoded histogram per closed second and logged metric, for HdrHistogram logs. */
+  get intervals(): IntervalHistogram[] {
+    this.#finishSteps();
+    return this.#intervals;
+  }
+
+  /** Filled only when asked (`keepFlowHistograms`): workers send these to be merged. */
+  get flowSeconds(): FlowSecondHistograms[] {
+    this.#finishSteps();
+    return this.#flowSeconds;
   }
 
   /** The second that records currently go to. */
@@ -173,6 +215,7 @@ export class TimeSeries {
       this.#second++;
       this.#recent.advance();
     }
+    this.#scheduleStep();
   }
 
   /**
@@ -184,20 +227,21 @@ export class TimeSeries {
     return p95Us === undefined ? undefined : p95Us / 1_000;
   }
 
+  /** Frees every histogram; queued work is dropped. The series is unusable afterwards. */
   destroy(): void {
-    for (const acc of this.#flows.values()) {
-      acc.latency.destroy();
-      acc.duration.destroy();
-      acc.ttft.destroy();
-    }
-    if (this.#loggedShared) return;
-    for (const histogram of Object.values(this.#logged)) histogram.destroy();
+    if (this.#stepping !== undefined) clearImmediate(this.#stepping);
+    this.#stepping = undefined;
+    this.#steps.length = 0;
+    for (const histogram of this.#made) histogram.destroy();
+    this.#made.clear();
+    this.#spares.length = 0;
   }
 
+  /** Swaps the second's histograms out and queues what turns them into its row and logs. */
   #closeSecond(generator: GeneratorSecond): void {
+    const t = this.#second;
     const encoded = new Map<ValueHistogram, string>();
-    const encode = (histogram: ValueHistogram): string | undefined => {
-      if (histogram.count === 0) return undefined;
+    const encodeOnce = (histogram: ValueHistogram): string => {
       let text = encoded.get(histogram);
       if (text === undefined) {
         text = histogram.encode();
@@ -205,52 +249,73 @@ export class TimeSeries {
       }
       return text;
     };
+    const closed = new Set<ValueHistogram>();
 
+    const logged = this.#logged;
     for (const metric of LOGGED_METRICS) {
-      const text = encode(this.#logged[metric]);
-      if (text === undefined) continue;
-      this.intervals.push({
-        startMs: this.#second * 1_000,
-        durationMs: 1_000,
-        tag: metric,
-        encoded: text,
+      const histogram = logged[metric];
+      if (histogram.count === 0) continue;
+      closed.add(histogram);
+      this.#steps.push(() => {
+        this.#intervals.push({
+          startMs: t * 1_000,
+          durationMs: 1_000,
+          tag: metric,
+          encoded: encodeOnce(histogram),
+        });
       });
+    }
+    if (!this.#loggedShared) {
+      for (const metric of LOGGED_METRICS) {
+        if (logged[metric].count > 0) logged[metric] = this.#histogram();
+      }
     }
 
     const flows: Record<string, FlowSecond> = {};
     for (const [name, acc] of this.#flows) {
-      if (this.#keepFlowHistograms) {
-        this.flowSeconds.push({
-          t: this.#second,
-          flow: name,
-          latency: encode(acc.latency),
-          duration: encode(acc.duration),
-          ttft: encode(acc.ttft),
-        });
-      }
-      flows[name] = {
+      const flowSecond: FlowSecond = {
         requests: acc.requests,
         ratelimited: acc.ratelimited,
         fallback: acc.fallback,
         failures: acc.failures,
-        latency: percentiles(acc.latency),
-        duration: percentiles(acc.duration),
-        ttft: percentiles(acc.ttft),
+        latency: null,
+        duration: null,
+        ttft: null,
       };
+      flows[name] = flowSecond;
+      const kept: FlowSecondHistograms = {
+        t,
+        flow: name,
+        latency: undefined,
+        duration: undefined,
+        ttft: undefined,
+      };
+      if (this.#keepFlowHistograms) this.#flowSeconds.push(kept);
+      for (const timing of FLOW_TIMINGS) {
+        const histogram = acc[timing];
+        if (histogram.count === 0) continue;
+        closed.add(histogram);
+        acc[timing] = this.#histogram();
+        this.#steps.push(() => {
+          flowSecond[timing] = percentiles(histogram);
+          if (this.#keepFlowHistograms) kept[timing] = encodeOnce(histogram);
+        });
+      }
       acc.requests = {};
       acc.ratelimited = 0;
       acc.fallback = 0;
       acc.failures = 0;
-      acc.latency.reset();
-      acc.duration.reset();
-      acc.ttft.reset();
     }
-    if (!this.#loggedShared) {
-      for (const metric of LOGGED_METRICS) this.#logged[metric].reset();
-    }
+    if (this.#loggedShared) this.#logged = this.#sharedLogged();
 
-    this.rows.push({
-      t: this.#second,
+    for (const histogram of closed) {
+      this.#steps.push(() => {
+        histogram.reset();
+        this.#spares.push(histogram);
+      });
+    }
+    this.#rows.push({
+      t,
       flows,
       planned: this.#planned,
       sent: this.#sent,
@@ -261,18 +326,37 @@ export class TimeSeries {
     this.#sent = 0;
     this.#dropped = 0;
   }
-}
 
-function newAccumulator(): FlowAccumulator {
-  return {
-    requests: {},
-    ratelimited: 0,
-    fallback: 0,
-    failures: 0,
-    latency: new ValueHistogram(),
-    duration: new ValueHistogram(),
-    ttft: new ValueHistogram(),
-  };
+  #scheduleStep(): void {
+    if (this.#stepping !== undefined || this.#steps.length === 0) return;
+    this.#stepping = setImmediate(() => {
+      this.#stepping = undefined;
+      this.#steps.shift()?.();
+      this.#scheduleStep();
+    });
+    // Pending steps alone must not keep a finished process alive; readers finish them.
+    this.#stepping.unref();
+  }
+
+  #finishSteps(): void {
+    if (this.#stepping !== undefined) clearImmediate(this.#stepping);
+    this.#stepping = undefined;
+    for (let step = this.#steps.shift(); step !== undefined; step = this.#steps.shift()) step();
+  }
+
+  /** An empty histogram, a spare when there is one. */
+  #histogram(): ValueHistogram {
+    const spare = this.#spares.pop();
+    if (spare !== undefined) return spare;
+    const made = new ValueHistogram();
+    this.#made.add(made);
+    return made;
+  }
+
+  #sharedLogged(): Record<LoggedMetric, ValueHistogram> {
+    const only = [...this.#flows.values()][0] as FlowAccumulator;
+    return { latency: only.latency, http_req_duration: only.duration, chat_ttft: only.ttft };
+  }
 }
 
 export function percentiles(histogram: ValueHistogram): SecondPercentiles | null {
