@@ -60,6 +60,11 @@ export function formatFailure(failure: RequestFailure): string {
 
 /** Maps an undici or socket error to a failure record. */
 export function classifyError(error: unknown): RequestFailure {
+  // undici 7's HTTPParserError carries no code (it looks llhttp's number up by name).
+  if (error instanceof Error && error.name === 'HTTPParserError') {
+    const code = (error as { code?: unknown }).code;
+    return { kind: 'protocol', code: typeof code === 'string' ? code : 'HPE_INVALID' };
+  }
   const code = errorCode(error);
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
@@ -74,7 +79,10 @@ export function classifyError(error: unknown): RequestFailure {
       return { kind: 'abandoned' };
     case 'LP_ABORTED':
     case 'UND_ERR_ABORTED':
+    case 'UND_ERR_DESTROYED':
       return { kind: 'aborted' };
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return { kind: 'protocol', code };
     case 'ECONNREFUSED':
       return { kind: 'refused' };
     case 'ECONNRESET':

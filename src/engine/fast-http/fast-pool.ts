@@ -54,8 +54,11 @@ export interface FastHandler extends Dispatcher.DispatchHandler {
 
 type Handler = FastHandler;
 
-/** How long before the server's keep-alive timeout an idle connection is given up. */
-const KEEP_ALIVE_MARGIN_MS = 1_000;
+/**
+ * How long before the server's keep-alive timeout an idle connection is given up (undici 7's
+ * `keepAliveTimeoutThreshold` default).
+ */
+const KEEP_ALIVE_MARGIN_MS = 2_000;
 
 function socketError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -156,7 +159,8 @@ class Connection implements ResponseSink {
   readonly #parser = new ResponseParser(this);
   readonly #pool: FastPool;
   #current: Entry | undefined;
-  #connected: ((error?: Error) => void) | undefined;
+  /** Who waits for the connect (FastPool.connect calls may overlap). */
+  #connected: Array<(error?: Error) => void> = [];
 
   constructor(pool: FastPool, host: string, port: number, options: FastPoolOptions) {
     this.#pool = pool;
@@ -178,8 +182,9 @@ class Connection implements ResponseSink {
   /** Resolves (or rejects) once connected; for `FastPool.connect`. */
   whenConnected(): Promise<void> {
     if (this.phase === Phase.Open) return Promise.resolve();
+    if (this.phase === Phase.Closed) return Promise.reject(new Error('connection closed'));
     return new Promise((resolve, reject) => {
-      this.#connected = (error) => (error === undefined ? resolve() : reject(error));
+      this.#connected.push((error) => (error === undefined ? resolve() : reject(error)));
     });
   }
 
@@ -304,8 +309,7 @@ class Connection implements ResponseSink {
     this.phase = Phase.Open;
     this.deadlineMs = 0;
     this.idleSinceMs = performance.now();
-    this.#connected?.();
-    this.#connected = undefined;
+    for (const settle of this.#connected.splice(0)) settle();
     this.#pool.released(this);
   }
 
@@ -334,11 +338,13 @@ class Connection implements ResponseSink {
   #lost(error: Error, quiet = false): void {
     if (this.phase === Phase.Closed) return;
     const wasConnecting = this.phase === Phase.Connecting;
-    if (this.#parser.readsUntilClose && this.#parser.finish()) quiet = true;
     this.phase = Phase.Closed;
+    // A body that runs until close ends well when the server closes (not on a reset or a
+    // timeout: a stalled stream is a failure).
+    const closedByServer = (error as { code?: string }).code === 'UND_ERR_SOCKET';
+    if (closedByServer && this.#parser.readsUntilClose && this.#parser.finish()) quiet = true;
     this.socket.destroy();
-    this.#connected?.(error);
-    this.#connected = undefined;
+    for (const settle of this.#connected.splice(0)) settle(error);
     const entries = this.inFlight.splice(0);
     const retry: Entry[] = [];
     entries.forEach((entry, index) => {

@@ -129,6 +129,12 @@ export class ResponseParser {
       if (source.length - start > MAX_HEAD_BYTES) {
         throw new ProtocolError('HPE_HEADER_OVERFLOW', 'response head larger than 16 KiB');
       }
+      // A head with bare LF line ends would never show CRLFCRLF: refuse it now, as llhttp
+      // does, rather than wait for the headers timeout.
+      const lf = source.indexOf(LF, start);
+      if (lf !== -1 && (lf === start || source[lf - 1] !== CR)) {
+        throw new ProtocolError('HPE_CR_EXPECTED', 'line ends without CR');
+      }
       this.#partial = partial === undefined ? Buffer.from(chunk.subarray(at)) : source;
       return chunk.length;
     }
@@ -139,7 +145,8 @@ export class ResponseParser {
     const consumedInSource = endOfHead + 4;
     // Where parsing resumes in `chunk`: past the head, whichever buffer held it.
     const next = partial === undefined ? consumedInSource : consumedInSource - partial.length + at;
-    this.#parseHead(source.toString('utf8', start, endOfHead));
+    // latin1, as undici decodes header values: every byte stays one character.
+    this.#parseHead(source.toString('latin1', start, endOfHead));
     return next;
   }
 
@@ -173,6 +180,9 @@ export class ResponseParser {
     let connection = '';
     let keepAliveHint: string | undefined;
     const linesFrom = head.indexOf('\r\n');
+    if (head.indexOf('\n') < linesFrom) {
+      throw new ProtocolError('HPE_CR_EXPECTED', 'line ends without CR');
+    }
     let lineStart = linesFrom;
     while (lineStart !== -1) {
       lineStart += 2;
@@ -183,8 +193,14 @@ export class ResponseParser {
         throw new ProtocolError('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
       }
       const first = head.charCodeAt(lineStart);
-      if (first === 32 || first === 9) {
-        throw new ProtocolError('HPE_INVALID_HEADER_TOKEN', 'obsolete header line folding');
+      const beforeColon = head.charCodeAt(colon - 1);
+      if (first === 32 || first === 9 || beforeColon === 32 || beforeColon === 9) {
+        // Folding, or `Name : value`, which a reader that ignored it would frame wrongly.
+        throw new ProtocolError('HPE_INVALID_HEADER_TOKEN', 'whitespace in a header name');
+      }
+      const lf = head.indexOf('\n', lineStart);
+      if (lf !== -1 && lf < lineEnd) {
+        throw new ProtocolError('HPE_CR_EXPECTED', 'line ends without CR');
       }
       const nameLength = colon - lineStart;
       if (nameLength === 10 || nameLength === 14 || nameLength === 17) {
