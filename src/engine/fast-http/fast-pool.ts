@@ -156,6 +156,11 @@ class Connection implements ResponseSink {
   deadlineCode = 'UND_ERR_CONNECT_TIMEOUT';
   idleSinceMs = 0;
   keepAliveMs: number;
+  /**
+   * Whether the socket's 'close' was emitted (its handle closed). `socket.closed` is no
+   * guide: it turns true as soon as destroy() is called.
+   */
+  socketClosed = false;
   readonly #parser = new ResponseParser(this);
   readonly #pool: FastPool;
   #current: Entry | undefined;
@@ -176,7 +181,10 @@ class Connection implements ResponseSink {
     this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.socket.on('end', () => this.#lost(socketError('UND_ERR_SOCKET', 'other side closed')));
     this.socket.on('error', (error: Error) => this.#lost(error));
-    this.socket.on('close', () => this.#lost(socketError('UND_ERR_SOCKET', 'socket closed')));
+    this.socket.on('close', () => {
+      this.socketClosed = true;
+      this.#lost(socketError('UND_ERR_SOCKET', 'socket closed'));
+    });
   }
 
   /** Resolves (or rejects) once connected; for `FastPool.connect`. */
@@ -367,6 +375,8 @@ export class FastPool {
   readonly #host: string;
   readonly #port: number;
   readonly #all = new Set<Connection>();
+  /** Sockets given up and not yet closed (destroy() waits for them too). */
+  readonly #closing = new Set<Connection>();
   /** Open connections that may have room, most recently freed last. */
   readonly #ready: Connection[] = [];
   /** Requests waiting for a connection, oldest first (`#head` is the next). */
@@ -439,15 +449,23 @@ export class FastPool {
     this.#pending = [];
     this.#head = 0;
     for (const entry of pending) entry.fail(CLOSED);
-    const closing = [...this.#all].map(
-      (connection) =>
-        new Promise<void>((resolve) => {
-          if (connection.socket.destroyed) resolve();
-          else connection.socket.once('close', () => resolve());
-          connection.socket.destroy();
-        }),
+    // Wait for every socket's close, those given up earlier included, so that when the run
+    // ends the target has been told of each one (a stalled stream's, say).
+    const connections = [...this.#closing, ...this.#all];
+    await Promise.all(
+      connections.map(
+        (connection) =>
+          new Promise<void>((resolve) => {
+            if (connection.socketClosed) resolve();
+            else connection.socket.once('close', () => resolve());
+            connection.socket.destroy();
+          }),
+      ),
     );
-    await Promise.all(closing);
+    this.#closing.clear();
+    // One more turn of the loop, so that a target in this process (a test's, the embedded
+    // demo) reads those closes before the run reports: they land in its next poll phase.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** A connection has room again (connected, or an answer ended). */
@@ -473,6 +491,10 @@ export class FastPool {
   /** A connection is gone: `retry` go back to the front of the queue, in order. */
   closed(connection: Connection, retry: Entry[], connectError: Error | undefined): void {
     this.#all.delete(connection);
+    if (!connection.socketClosed) {
+      this.#closing.add(connection);
+      connection.socket.once('close', () => this.#closing.delete(connection));
+    }
     if (connection.listed) {
       connection.listed = false;
       const at = this.#ready.indexOf(connection);
