@@ -11,6 +11,7 @@ import {
   validateThresholdMetrics,
 } from '../thresholds/evaluate.ts';
 import { type ParsedThreshold, parseThresholds } from '../thresholds/parse.ts';
+import { collectGarbage } from '../util/collect-garbage.ts';
 import { deriveSeed } from '../util/random.ts';
 import { createArrivalSchedule, isOpenLoad } from './arrival-schedule.ts';
 import { type Clock, monotonicClock } from './clock.ts';
@@ -291,6 +292,8 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       for (const problem of problems) emit({ type: 'warning', message: problem });
     }
     await preconnect(runtimes, options.t0Us, clock);
+    // Start-up garbage is collected now, not by pauses in the first seconds of load.
+    collectGarbage();
     t0Us = clock.nowUs() + START_LEAD_MS * 1_000;
     for (const extension of extensions) {
       await extension.start?.({
