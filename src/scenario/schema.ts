@@ -386,11 +386,7 @@ export type RequestBuilder = (ctx: RequestContext) => RequestSpecInput;
 export type CheckPredicate = (response: ResponseView) => boolean;
 export type ResponseHook = (ctx: RequestContext, response: ResponseView) => void;
 /** A custom stream format: an SSE event to its text delta (or a richer record). */
-export type CustomStreamEventReader = (event: {
-  event?: string;
-  data: string;
-  id?: string;
-}) =>
+export type CustomStreamEventReader = (event: { event?: string; data: string; id?: string }) =>
   | {
       text?: string;
       done?: boolean;
