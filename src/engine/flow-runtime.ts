@@ -165,6 +165,13 @@ export class FlowRuntime {
   readonly #ctx: FlowRuntimeContext;
   readonly #static: PreparedRequest | undefined;
   readonly #leaves = new Map<string, Leaves>();
+  /** The last answer's leaves and what they were for (one object, updated in place). */
+  readonly #last: {
+    status: number;
+    request: PreparedRequest | undefined;
+    phase: Phase | undefined;
+    leaves: Leaves | undefined;
+  } = { status: -1, request: undefined, phase: undefined, leaves: undefined };
   readonly #baseTags: Tags;
   readonly #faker = new Faker({ locale: [en, base] });
   readonly #active = new Set<HttpExchange>();
@@ -471,6 +478,20 @@ export class FlowRuntime {
   }
 
   #leavesFor(status: number, request: PreparedRequest, phase: Phase): Leaves {
+    // Most answers repeat the last one's status, request and phase: no key to build then.
+    const last = this.#last;
+    if (last.leaves !== undefined && last.status === status && last.request === request) {
+      if (last.phase === phase) return last.leaves;
+    }
+    const leaves = this.#leavesByKey(status, request, phase);
+    last.status = status;
+    last.request = request;
+    last.phase = phase;
+    last.leaves = leaves;
+    return leaves;
+  }
+
+  #leavesByKey(status: number, request: PreparedRequest, phase: Phase): Leaves {
     const extraKey = request.tags === EMPTY ? '' : tagKey(request.tags);
     const key = `${status}|${request.name}|${phase.key}|${extraKey}`;
     let leaves = this.#leaves.get(key);

@@ -54,6 +54,9 @@ export function runOpenLoop(
 ): Promise<void> {
   const offsets = schedule.offsets();
   const flowTags = { flow: runtime.flow.name };
+  // Leaves kept for the hot path: a tag key built per send allocates, and GC pauses delay sends.
+  let iterations: CounterLeaf | undefined;
+  let dropped: CounterLeaf | undefined;
   const ready: Prebuilt[] = [];
   let head = 0;
   let next = offsets.next();
@@ -81,10 +84,12 @@ export function runOpenLoop(
       sends++;
       const intendedUs = ctx.t0Us + item.offsetUs;
       ctx.series.countPlanned();
-      ctx.store.addCounter('iterations', flowTags);
+      iterations ??= ctx.store.counterLeaf('iterations', flowTags);
+      iterations.value++;
       if (item.request === undefined) continue; // the builder threw: counted as a failure
       if (runtime.inFlight >= runtime.cap) {
-        ctx.store.addCounter('dropped_iterations', flowTags);
+        dropped ??= ctx.store.counterLeaf('dropped_iterations', flowTags);
+        dropped.value++;
         ctx.series.countDropped();
         continue;
       }

@@ -164,6 +164,8 @@ class Connection implements ResponseSink {
   readonly #parser = new ResponseParser(this);
   readonly #pool: FastPool;
   #current: Entry | undefined;
+  /** The last Keep-Alive hint read (servers repeat theirs on every answer). */
+  #lastHint: string | undefined;
   /** Who waits for the connect (FastPool.connect calls may overlap). */
   #connected: Array<(error?: Error) => void> = [];
 
@@ -260,7 +262,8 @@ class Connection implements ResponseSink {
     }
     this.#current = entry;
     if (!keepAlive) this.closing = true;
-    if (keepAliveHint !== undefined) {
+    if (keepAliveHint !== undefined && keepAliveHint !== this.#lastHint) {
+      this.#lastHint = keepAliveHint;
       const match = /timeout=(\d+)/i.exec(keepAliveHint);
       if (match !== null) {
         const serverMs = Number(match[1]) * 1_000 - KEEP_ALIVE_MARGIN_MS;

@@ -203,30 +203,29 @@ export class ResponseParser {
         throw new ProtocolError('HPE_CR_EXPECTED', 'line ends without CR');
       }
       const nameLength = colon - lineStart;
-      if (nameLength === 10 || nameLength === 14 || nameLength === 17) {
-        const name = head.slice(lineStart, colon).toLowerCase();
-        const value = head.slice(colon + 1, lineEnd).trim();
-        switch (name) {
-          case 'content-length': {
-            const length = isDigits(value) ? Number(value) : Number.NaN;
-            if (Number.isNaN(length) || (contentLength !== -1 && contentLength !== length)) {
-              throw new ProtocolError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
-            }
-            contentLength = length;
-            break;
-          }
-          case 'transfer-encoding':
-            chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-            break;
-          case 'connection':
-            connection = connection === '' ? value.toLowerCase() : `${connection},${value}`;
-            break;
-          case 'keep-alive':
-            keepAliveHint = value;
-            break;
-          default:
-            break;
+      // Names and values are compared in place: a slice and a lower-case copy per header
+      // and answer were the largest share of the engine's allocation (and GC pauses delay
+      // due sends).
+      if (nameLength === 14 && nameIs(head, lineStart, 'content-length')) {
+        const length = digitsAt(head, colon + 1, lineEnd);
+        if (length < 0 || (contentLength !== -1 && contentLength !== length)) {
+          throw new ProtocolError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
         }
+        contentLength = length;
+      } else if (nameLength === 10 && nameIs(head, lineStart, 'connection')) {
+        if (!valueIs(head, colon + 1, lineEnd, 'keep-alive')) {
+          const value = head
+            .slice(colon + 1, lineEnd)
+            .trim()
+            .toLowerCase();
+          connection = connection === '' ? value : `${connection},${value}`;
+        } else if (connection === '') {
+          connection = 'keep-alive';
+        }
+      } else if (nameLength === 10 && nameIs(head, lineStart, 'keep-alive')) {
+        keepAliveHint = head.slice(colon + 1, lineEnd).trim();
+      } else if (nameLength === 17 && nameIs(head, lineStart, 'transfer-encoding')) {
+        chunked = /(?:^|,)\s*chunked\s*$/i.test(head.slice(colon + 1, lineEnd).trim());
       }
       lineStart = lineEnd === head.length ? -1 : lineEnd;
     }
@@ -307,13 +306,40 @@ export class ResponseParser {
   }
 }
 
-function isDigits(value: string): boolean {
-  if (value.length === 0 || value.length > 15) return false;
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 48 || code > 57) return false;
+/** Whether `text` at `at` holds `lower` in any case (letters and `-` only). */
+function nameIs(text: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const want = lower.charCodeAt(i);
+    const got = text.charCodeAt(at + i);
+    // Setting bit 5 folds A-Z onto a-z; `-` must match itself (CR | 0x20 is also `-`).
+    if (want === 45 ? got !== 45 : (got | 0x20) !== want) return false;
   }
   return true;
+}
+
+/** Whether the header value in [from, to), spaces aside, is `lower` in any case. */
+function valueIs(text: string, from: number, to: number, lower: string): boolean {
+  let start = from;
+  let end = to;
+  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  return end - start === lower.length && nameIs(text, start, lower);
+}
+
+/** The decimal number in [from, to), spaces aside; -1 when it is not one (or too long). */
+function digitsAt(text: string, from: number, to: number): number {
+  let start = from;
+  let end = to;
+  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  if (end === start || end - start > 15) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /**
