@@ -207,6 +207,17 @@ class Connection implements ResponseSink {
     return (this.inFlight[queued - 1] as Entry).idempotent;
   }
 
+  /** Idle for longer than the server keeps a connection (less the margin). */
+  idlePast(nowMs: number): boolean {
+    return this.inFlight.length === 0 && nowMs - this.idleSinceMs > this.keepAliveMs;
+  }
+
+  /** No more requests go on it; it closes once the server has seen our end. */
+  retire(): void {
+    this.closing = true;
+    this.socket.end();
+  }
+
   /** Room for one more idempotent request (the ready list keeps such connections). */
   canTakeAny(pipelining: number): boolean {
     if (this.phase !== Phase.Open || this.closing) return false;
@@ -526,13 +537,8 @@ export class FastPool {
     for (const connection of this.#all) {
       if (connection.deadlineMs !== 0 && nowMs >= connection.deadlineMs) {
         connection.timeOut();
-      } else if (
-        connection.phase === Phase.Open &&
-        connection.inFlight.length === 0 &&
-        nowMs - connection.idleSinceMs > connection.keepAliveMs
-      ) {
-        connection.closing = true;
-        connection.socket.end();
+      } else if (connection.phase === Phase.Open && connection.idlePast(nowMs)) {
+        connection.retire();
       }
     }
   };
@@ -544,15 +550,11 @@ export class FastPool {
     while (ready.length > 0) {
       const connection = ready[ready.length - 1] as Connection;
       if (connection.phase === Phase.Open && !connection.closing) {
-        if (
-          connection.inFlight.length === 0 &&
-          nowMs - connection.idleSinceMs > connection.keepAliveMs
-        ) {
+        if (connection.idlePast(nowMs)) {
           // Idle past the server's keep-alive: it may be closing it right now.
           ready.pop();
           connection.listed = false;
-          connection.closing = true;
-          connection.socket.end();
+          connection.retire();
           continue;
         }
         if (connection.canTake(entry, pipelining)) {

@@ -317,21 +317,36 @@ function nameIs(text: string, at: number, lower: string): boolean {
   return true;
 }
 
+/** Spaces and tabs around a header value. */
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+/** Where a header value in [from, to) starts once its leading spaces are left out. */
+function valueStart(text: string, from: number, to: number): number {
+  let start = from;
+  while (start < to && isSpace(text.charCodeAt(start))) start++;
+  return start;
+}
+
+/** Where it ends once its trailing spaces are left out (numbers, not a pair: no garbage). */
+function valueEnd(text: string, start: number, to: number): number {
+  let end = to;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  return end;
+}
+
 /** Whether the header value in [from, to), spaces aside, is `lower` in any case. */
 function valueIs(text: string, from: number, to: number, lower: string): boolean {
-  let start = from;
-  let end = to;
-  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
-  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  const start = valueStart(text, from, to);
+  const end = valueEnd(text, start, to);
   return end - start === lower.length && nameIs(text, start, lower);
 }
 
 /** The decimal number in [from, to), spaces aside; -1 when it is not one (or too long). */
 function digitsAt(text: string, from: number, to: number): number {
-  let start = from;
-  let end = to;
-  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
-  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  const start = valueStart(text, from, to);
+  const end = valueEnd(text, start, to);
   if (end === start || end - start > 15) return -1;
   let value = 0;
   for (let i = start; i < end; i++) {
