@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type FastHandler,
   InvalidRequestError,
@@ -14,10 +14,10 @@ import {
   bothClients,
   type Client,
   type ClientSettings,
+  closedAfterEach,
   comparable,
   fastClient,
   type Outcome,
-  type RawExchange,
   type RawServer,
   Recorder,
   sleep,
@@ -32,20 +32,8 @@ import {
  * whichever client carries a run.
  */
 
-let servers: Array<{ close(): Promise<void> }> = [];
-let clients: Client[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((client) => client.close()));
-  await Promise.all(servers.map((server) => server.close()));
-  servers = [];
-  clients = [];
-});
-
-async function raw(onRequest: (exchange: RawExchange) => void): Promise<RawServer> {
-  const server = await startRawServer(onRequest);
-  servers.push(server);
-  return server;
-}
+const made = closedAfterEach();
+const raw = made.raw;
 
 function ok(body: string, extraHeaders = ''): string {
   return `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`;
@@ -61,15 +49,11 @@ function echoesPath(delayMs = 0, extraHeaders = ''): Promise<RawServer> {
 }
 
 function fast(origin: string, settings?: ClientSettings) {
-  const client = fastClient(origin, settings);
-  clients.push(client);
-  return client;
+  return made.client(fastClient(origin, settings));
 }
 
 function both(origin: string, settings?: ClientSettings): Client[] {
-  const made = bothClients(origin, settings);
-  clients.push(...made);
-  return made;
+  return bothClients(origin, settings).map(made.client);
 }
 
 function sendAll(client: Client, requests: TestRequest[]) {
@@ -289,7 +273,7 @@ async function unacceptingOrigin(): Promise<string> {
   const fillers = Array.from({ length: 4 }, () =>
     net.connect(port, '127.0.0.1').on('error', () => {}),
   );
-  servers.push({
+  made.server({
     close: async () => {
       for (const filler of fillers) filler.destroy();
       child.kill();
@@ -526,9 +510,7 @@ describe('handlers', () => {
 });
 
 function undici(origin: string, settings?: ClientSettings) {
-  const client = undiciClient(origin, settings);
-  clients.push(client);
-  return client;
+  return made.client(undiciClient(origin, settings));
 }
 
 async function nodeServer(
@@ -537,7 +519,7 @@ async function nodeServer(
   const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  servers.push({
+  made.server({
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

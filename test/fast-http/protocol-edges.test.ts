@@ -1,33 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classifyError } from '../../src/engine/request-failure.ts';
-import {
-  comparable,
-  fastClient,
-  type RawExchange,
-  type RawServer,
-  sleep,
-  startRawServer,
-  throughBoth,
-} from './wire.ts';
+import { closedAfterEach, comparable, fastClient, sleep, throughBoth } from './wire.ts';
 
 /**
  * Protocol edges where the fast client first did not do what undici does (found by this
  * conformance suite, then fixed): each test states undici's behaviour as the expected one.
  */
 
-let servers: RawServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  servers = [];
-});
+const raw = closedAfterEach().raw;
 
-async function raw(onRequest: (exchange: RawExchange) => void): Promise<RawServer> {
-  const server = await startRawServer(onRequest);
-  servers.push(server);
-  return server;
-}
-
-describe('known divergences from undici', () => {
+describe('protocol edges, read as undici reads them', () => {
   it('fails a body that runs until close with UND_ERR_BODY_TIMEOUT when it stalls', async () => {
     // No length, not chunked: the body runs until the server closes. It stalls instead.
     const server = await raw(({ socket }) =>

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ResponseSink } from '../../src/engine/fast-http/response-parser.ts';
 import {
   MAX_HEAD_BYTES,
@@ -10,13 +10,12 @@ import {
 } from '../../src/engine/fast-http/response-parser.ts';
 import { classifyError } from '../../src/engine/request-failure.ts';
 import {
-  type Client,
+  closedAfterEach,
   comparable,
   fastClient,
   type RawExchange,
   type RawServer,
   sleep,
-  startRawServer,
   throughBoth,
   undiciClient,
 } from './wire.ts';
@@ -28,20 +27,8 @@ import {
  * question). Splitting cases run the parser directly, at every byte boundary.
  */
 
-let servers: RawServer[] = [];
-let clients: Client[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((client) => client.close()));
-  await Promise.all(servers.map((server) => server.close()));
-  servers = [];
-  clients = [];
-});
-
-async function raw(onRequest: (exchange: RawExchange) => void): Promise<RawServer> {
-  const server = await startRawServer(onRequest);
-  servers.push(server);
-  return server;
-}
+const made = closedAfterEach();
+const raw = made.raw;
 
 /** A server that answers every request with `bytes` and then closes the connection. */
 function answersOnce(bytes: string | Buffer): Promise<RawServer> {
@@ -275,7 +262,7 @@ describe('bodies', () => {
     ]);
     for (const make of [fastClient, undiciClient]) {
       const client = make(server.url);
-      clients.push(client);
+      made.client(client);
       const first = await client.send({}).done;
       const second = await client.send({}).done;
       expect([first.status, first.body, second.status, second.body], client.name).toEqual([
@@ -296,7 +283,7 @@ describe('bodies', () => {
       socket.write(body);
     });
     const client = fastClient(server.url);
-    clients.push(client);
+    made.client(client);
     const recorder = client.send({});
     await recorder.done;
     expect(Buffer.concat(recorder.chunks).equals(body)).toBe(true);
@@ -382,7 +369,7 @@ describe('bodies', () => {
     });
     for (const make of [fastClient, undiciClient]) {
       const client = make(server.url, { pipelining: 3 });
-      clients.push(client);
+      made.client(client);
       const outcomes = await Promise.all(
         ['/a', '/b', '/c'].map((path) => client.send({ path }).done),
       );
@@ -405,7 +392,7 @@ describe('bodies', () => {
     );
     for (const make of [fastClient, undiciClient]) {
       const client = make(server.url);
-      clients.push(client);
+      made.client(client);
       const head = await client.send({ method: 'HEAD' }).done;
       const get = await client.send({}).done;
       expect(head.headers['content-length'], client.name).toBe('100');
@@ -428,7 +415,7 @@ describe('bodies', () => {
     ]);
     for (const make of [fastClient, undiciClient]) {
       const client = make(server.url);
-      clients.push(client);
+      made.client(client);
       const outcomes = [];
       for (let i = 0; i < 3; i++) outcomes.push(await client.send({}).done);
       expect(

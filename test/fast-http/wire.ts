@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
+import { afterEach } from 'vitest';
 import { FastPool, type FastPoolOptions, requestBytes } from '../../src/engine/fast-http/index.ts';
 
 /**
@@ -406,4 +407,39 @@ export function comparable(outcome: Outcome) {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * What a test file makes and must close: called once at the top of the file, it closes after
+ * each test the clients (first) and the servers it was handed.
+ */
+export function closedAfterEach(): {
+  raw(onRequest: (exchange: RawExchange) => void): Promise<RawServer>;
+  client<T extends Closable>(client: T): T;
+  server<T extends Closable>(server: T): T;
+} {
+  let clients: Closable[] = [];
+  let servers: Closable[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all(servers.map((server) => server.close()));
+    clients = [];
+    servers = [];
+  });
+  const server = <T extends Closable>(made: T): T => {
+    servers.push(made);
+    return made;
+  };
+  return {
+    raw: async (onRequest) => server(await startRawServer(onRequest)),
+    client: (made) => {
+      clients.push(made);
+      return made;
+    },
+    server,
+  };
 }
