@@ -7,6 +7,7 @@ import type { Clock } from './clock.ts';
 import type { FlowRuntime } from './flow-runtime.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
 import type { PreparedRequest } from './http-exchange.ts';
+import { SpinBudget } from './spin-budget.ts';
 
 export interface LoopContext {
   clock: Clock;
@@ -45,6 +46,8 @@ interface Prebuilt {
  *    (`dropped_iterations`, as k6 does), never delayed: delaying it would hide the target's
  *    slowness behind the generator's queue.
  * 4. Sleep until the next due time (a timer rounded to whole ms; `setImmediate` when due now).
+ *    A timer that wakes the loop less than 1 ms early has the rest waited out a loop turn at a
+ *    time, within a small share of the core (`SpinBudget`).
  * Requests of identities another worker owns are skipped: that worker sends them.
  */
 export function runOpenLoop(
@@ -75,7 +78,8 @@ export function runOpenLoop(
     }
   };
 
-  const dispatchDue = (elapsedUs: number) => {
+  /** Dispatches what is due by `elapsedUs`; returns how many came due. */
+  const dispatchDue = (elapsedUs: number): number => {
     let sends = 0;
     while (head < ready.length && sends < MAX_SENDS_PER_TICK) {
       const item = ready[head] as Prebuilt;
@@ -107,25 +111,46 @@ export function runOpenLoop(
       ready.splice(0, head);
       head = 0;
     }
+    return sends;
   };
 
   return new Promise((resolve) => {
-    const tick = () => {
+    const spin = new SpinBudget(ctx.clock.nowUs());
+    let spunFromUs: number | undefined;
+    /**
+     * `maySpin`: woken by a timer set for a millisecond or more, or by a spin turn. Only those
+     * wake-ups may spin: a schedule whose sends are under 1 ms apart never does.
+     */
+    const tick = (maySpin: boolean) => {
       if (ctx.stopping()) return resolve();
-      const elapsed = ctx.clock.nowUs() - ctx.t0Us;
+      const nowUs = ctx.clock.nowUs();
+      if (spunFromUs !== undefined) {
+        spin.spend(spunFromUs, nowUs);
+        spunFromUs = undefined;
+      }
+      const elapsed = nowUs - ctx.t0Us;
       prebuild(elapsed);
-      dispatchDue(elapsed);
+      const sent = dispatchDue(elapsed);
       prebuild(ctx.clock.nowUs() - ctx.t0Us + PREBUILD_US);
       const upcoming = head < ready.length ? (ready[head] as Prebuilt).offsetUs : next.value;
       if (upcoming === undefined) return resolve();
-      const waitUs = upcoming - (ctx.clock.nowUs() - ctx.t0Us);
-      if (waitUs <= 0) setImmediate(tick);
-      else setTimeout(tick, Math.max(1, Math.round(waitUs / 1_000)));
+      const afterUs = ctx.clock.nowUs();
+      const waitUs = upcoming - (afterUs - ctx.t0Us);
+      if (waitUs <= 0) setImmediate(tick, false);
+      else if (waitUs < 1_000 && maySpin && sent === 0 && spin.allows(afterUs, waitUs)) {
+        spunFromUs = afterUs;
+        setImmediate(tick, true);
+      } else {
+        // With a spin saved up, wake early and spin the rest; without, wake nearest the due time.
+        const ms =
+          spin.savedUs(afterUs) >= 1_000 ? Math.floor(waitUs / 1_000) : Math.round(waitUs / 1_000);
+        setTimeout(tick, Math.max(1, ms), waitUs >= 1_000);
+      }
     };
     prebuild(ctx.clock.nowUs() - ctx.t0Us + PREBUILD_US);
     const first = head < ready.length ? (ready[head] as Prebuilt).offsetUs : next.value;
     const firstWaitUs = (first ?? 0) - (ctx.clock.nowUs() - ctx.t0Us);
-    setTimeout(tick, Math.max(0, Math.round(firstWaitUs / 1_000)));
+    setTimeout(tick, Math.max(0, Math.round(firstWaitUs / 1_000)), firstWaitUs >= 1_000);
   });
 }
 
