@@ -33,7 +33,12 @@ function trend(summary: Summary, key: string) {
 }
 
 describe.each(CLIENTS)('measuring against a real server (%s)', (_label, httpClient) => {
-  it('measures a 20 ms server at 200 requests/s for 3 s: p50 latency 20-22 ms, 600 sent', async () => {
+  // The one test here with a sub-millisecond margin: on this shared two-core machine a busy
+  // neighbour has pushed an honest p50 of 21.5 ms past 22. A retry must pass every assertion
+  // again; a generator that is really off (late sends, a wrong start instant) fails them all.
+  it('measures a 20 ms server at 200 requests/s for 3 s: p50 latency 20-22 ms, 600 sent', {
+    retry: 2,
+  }, async () => {
     // The server runs in a process of its own: sharing the generator's event loop would add
     // its own work to every latency.
     const target = await startChildServer(20);
@@ -63,6 +68,15 @@ describe.each(CLIENTS)('measuring against a real server (%s)', (_label, httpClie
     expect(latency.count).toBe(600);
     expect(latency.p50).toBeGreaterThanOrEqual(20);
     expect(latency.p50).toBeLessThanOrEqual(22);
+    // The server's own account: it answered every request, and held each about 20 ms. The
+    // generator cannot have measured less than the server held them.
+    const truth = await target.timing();
+    expect(truth.count).toBe(600);
+    expect(truth.p50).toBeGreaterThanOrEqual(20);
+    expect(latency.p50).toBeGreaterThanOrEqual(truth.p50);
+    // Sends 5 ms apart: timers wake the loop early and the rest is spun out, so the median
+    // send leaves within a few tens of µs of its due instant (whole-ms timers alone: ~0.6 ms).
+    expect(summary.generator.sendLagMs.p50).toBeLessThan(0.3);
     expect(summary.complete).toBe(true);
   });
 

@@ -3,8 +3,17 @@ import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('./delay-server.mjs', import.meta.url));
 
+/** What the server measured itself, from each request's arrival to its answer's writing (ms). */
+export interface ServerTiming {
+  count: number;
+  p50: number;
+  p99: number;
+}
+
 export interface ChildServer {
   url: string;
+  /** The server's own account of the requests it answered so far. */
+  timing(): Promise<ServerTiming>;
   close(): Promise<void>;
 }
 
@@ -19,6 +28,8 @@ export async function startChildServer(delayMs: number): Promise<ChildServer> {
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    timing: async () =>
+      (await (await fetch(`http://127.0.0.1:${port}/__timing`)).json()) as ServerTiming,
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
