@@ -170,12 +170,22 @@ export class HttpExchange implements FastHandler {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#body(chunk, false);
+  }
+
+  /** The fast client's body chunk (see FastHandler): only a kept chunk is copied. */
+  onResponseView(_controller: Dispatcher.DispatchController, view: Buffer): void {
+    this.#body(view, true);
+  }
+
+  #body(chunk: Buffer, borrowed: boolean): void {
     if (this.#done) return;
     this.bodyBytes += chunk.length;
+    // Stream readers decode what they are given at once and keep no reference to it.
     if (this.#stream !== undefined) this.#stream.push(chunk, this.#options.clock.nowUs());
     const chunks = this.#chunks;
     if (chunks !== undefined && this.bodyBytes - chunk.length < this.#options.maxBodyBytes) {
-      chunks.push(chunk);
+      chunks.push(borrowed ? Buffer.from(chunk) : chunk);
     }
   }
 

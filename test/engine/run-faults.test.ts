@@ -212,5 +212,37 @@ describe.each(CLIENTS)(
       ]);
       expect(summary.metrics.checks).toMatchObject({ kind: 'rate', passes: 25, fails: 5 });
     });
+
+    it('reads each body whole and as its own, however the reads of many answers interleave', async () => {
+      // Each body leaves in two writes 3 ms apart, so the reads of answers in flight together
+      // interleave; the fast client reads them all into one buffer and copies what is kept.
+      const target = await server((req, res) => {
+        const half = (req.url ?? '').repeat(25);
+        res.setHeader('x-path', req.url ?? '');
+        res.setHeader('content-length', Buffer.byteLength(half) * 2);
+        res.write(half);
+        setTimeout(() => res.end(half), 3);
+      });
+      const { summary } = await runScenario(
+        scenario({
+          name: 'bodies',
+          flows: [
+            {
+              name: 'api',
+              load: { executor: 'constant-arrival-rate', rate: 400, duration: '500ms' },
+              request: (ctx) => ({ path: `/item/${ctx.iteration}`, name: 'item' }),
+              checks: {
+                'body is its own': (response) =>
+                  response.body === String(response.headers['x-path']).repeat(50),
+              },
+            },
+          ],
+        }),
+        { target: target.url, httpClient },
+      );
+      expect(summary.checks).toEqual([
+        { flow: 'api', name: 'body is its own', passes: 200, fails: 0 },
+      ]);
+    });
   },
 );

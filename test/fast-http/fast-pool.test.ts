@@ -509,6 +509,50 @@ describe('handlers', () => {
   });
 });
 
+describe('the shared read buffer', () => {
+  /** Answers each request's path as its body, head and body in separate writes. */
+  const splitAnswers = () =>
+    raw(({ request, answer, socket }) => {
+      const body = request.path.repeat(40);
+      answer(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+      setTimeout(() => !socket.destroyed && socket.write(body), 2);
+    });
+
+  it('gives onResponseData chunks of its own: kept uncopied, they still read right', async () => {
+    const server = await splitAnswers();
+    const client = fast(server.url, { connections: 2 });
+    const kept = paths(12).map((request) => {
+      const recorder = new Recorder();
+      const chunks: Buffer[] = [];
+      recorder.onResponseData = (_controller, chunk) => void chunks.push(chunk); // no copy
+      client.send(request, recorder);
+      return { path: request.path, chunks, done: recorder.done };
+    });
+    await Promise.all(kept.map((entry) => entry.done));
+    for (const { path, chunks } of kept) {
+      expect(Buffer.concat(chunks).toString('latin1')).toBe(path.repeat(40));
+    }
+  });
+
+  it('lends onResponseView a view of the one read buffer, right during the call', async () => {
+    const server = await splitAnswers();
+    const client = fast(server.url, { connections: 2 });
+    const buffers = new Set<ArrayBufferLike>();
+    const bodies = paths(6).map((request) => {
+      const recorder = new Recorder() as Recorder & FastHandler;
+      let text = '';
+      recorder.onResponseView = (_controller, view) => {
+        buffers.add(view.buffer);
+        text += view.toString('latin1');
+      };
+      client.send(request, recorder);
+      return recorder.done.then(() => ({ path: request.path, text }));
+    });
+    for (const { path, text } of await Promise.all(bodies)) expect(text).toBe(path.repeat(40));
+    expect(buffers.size).toBe(1);
+  });
+});
+
 function undici(origin: string, settings?: ClientSettings) {
   return made.client(undiciClient(origin, settings));
 }
