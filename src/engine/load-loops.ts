@@ -7,7 +7,7 @@ import type { Clock } from './clock.ts';
 import type { FlowRuntime } from './flow-runtime.ts';
 import type { GeneratorMonitor } from './generator-monitor.ts';
 import type { PreparedRequest } from './http-exchange.ts';
-import { SpinBudget } from './spin-budget.ts';
+import type { SpinBudget } from './spin-budget.ts';
 
 export interface LoopContext {
   clock: Clock;
@@ -19,6 +19,8 @@ export interface LoopContext {
   stopping(): boolean;
   /** Resolves when the run starts stopping. */
   stopped: Promise<void>;
+  /** The run's one spin budget, shared by its open-model flows (so many flows spin no more). */
+  spin: SpinBudget;
 }
 
 /** Most sends one tick may make before yielding to I/O, so a late tick cannot starve replies. */
@@ -47,7 +49,7 @@ interface Prebuilt {
  *    slowness behind the generator's queue.
  * 4. Sleep until the next due time (a timer rounded to whole ms; `setImmediate` when due now).
  *    A timer that wakes the loop less than 1 ms early has the rest waited out a loop turn at a
- *    time, within a small share of the core (`SpinBudget`).
+ *    time, within a small share of the core (`SpinBudget`, one a run).
  * Requests of identities another worker owns are skipped: that worker sends them.
  */
 export function runOpenLoop(
@@ -115,7 +117,7 @@ export function runOpenLoop(
   };
 
   return new Promise((resolve) => {
-    const spin = new SpinBudget(ctx.clock.nowUs());
+    const spin = ctx.spin;
     let spunFromUs: number | undefined;
     /**
      * `maySpin`: woken by a timer set for a millisecond or more, or by a spin turn. Only those

@@ -28,6 +28,7 @@ import { closedDurationMs, type LoopContext, runClosedLoop, runOpenLoop } from '
 import { checkReachable } from './reachability.ts';
 import type { ExtensionOutput, RunExtension } from './run-extension.ts';
 import { RunStop } from './run-stop.ts';
+import { SpinBudget } from './spin-budget.ts';
 import { buildSummary, type FlowOutcome } from './summarize.ts';
 
 export interface RunOptions {
@@ -319,6 +320,7 @@ export async function executeRun(scenario: Scenario, options: RunOptions): Promi
       monitor,
       stopping: () => runStop.stopping,
       stopped: runStop.stopped,
+      spin: new SpinBudget(clock.nowUs()),
     };
     const ticker = setInterval(() => {
       const elapsed = elapsedMs();

@@ -5,7 +5,7 @@ export const SPIN_SHARE = 0.03;
 export const SPIN_SAVED_MAX_US = 30_000;
 
 /**
- * How much busy-waiting the open loop may do. Node's timers count whole milliseconds, so a
+ * How much busy-waiting a run's open loops may do. Node's timers count whole milliseconds, so a
  * timer wakes the loop up to about 1 ms before or after a send's due instant. Woken early, the
  * loop may wait out the rest a loop turn at a time (`setImmediate`), which keeps I/O flowing
  * but keeps the core busy. This budget refills with elapsed time at `share` of a core and is
