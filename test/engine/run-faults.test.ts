@@ -213,7 +213,7 @@ describe.each(CLIENTS)(
       expect(summary.metrics.checks).toMatchObject({ kind: 'rate', passes: 25, fails: 5 });
     });
 
-    it('reads each body whole and as its own, however the reads of many answers interleave', async () => {
+    it('reads each body whole and its own, the reads of many answers interleaved', async () => {
       // Each body leaves in two writes 3 ms apart, so the reads of answers in flight together
       // interleave; the fast client reads them all into one buffer and copies what is kept.
       const target = await server((req, res) => {
